@@ -1,0 +1,107 @@
+"""The `audio2video` command. Thin: it parses arguments and calls the modules that do the work."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .models import ModelConfig, build_model, load_model
+    from .models.summary import format_table
+
+    model = load_model(args.checkpoint) if args.checkpoint else build_model(ModelConfig(kind=args.kind))
+    print(format_table(model))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import GenerateOptions, collect_inputs, plan_jobs, run_batch
+    from .models import load_model
+    from .runtime import resolve_device
+
+    if args.size is not None and (args.size < 16 or args.size % 2):
+        raise UserError(f"--size must be an even number of pixels >= 16, not {args.size}")
+    if not 0 <= args.crf <= 51:
+        raise UserError(f"--crf must be between 0 and 51, not {args.crf}")
+    files, batch = collect_inputs(args.inputs)
+    jobs = plan_jobs(files, Path(args.output), batch)
+    if batch:
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+    device = resolve_device(args.device)
+    model = load_model(args.checkpoint, map_location=device)
+    cfg = model.config
+    print(f"model: {cfg.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from "
+          f"{args.checkpoint}; device: {device}")
+    options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, size=args.size, crf=args.crf,
+                              progress=not args.quiet)
+    report = run_batch(model, jobs, options, skip_existing=args.skip_existing)
+    if not batch:
+        if report.failed:
+            raise UserError(report.failed[0].error)
+        if report.skipped:
+            print(f"skipped {report.skipped[0].output}: it exists (--skip-existing)")
+        return 0
+    print(f"done: {len(report.done)} generated, {len(report.skipped)} skipped (existing), {len(report.failed)} failed")
+    for job in report.failed:
+        print(f"failed: {job.error}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("info", help="print the model's component table: stages, output shapes, parameters",
+                       description="Print each stage of the model with its output shape and parameter count, "
+                                   "the total, and the spec's approximate figures beside the real ones.")
+    p.add_argument("--checkpoint", metavar="DIR", help="a saved model directory (default: a fresh model at spec size)")
+    p.add_argument("--kind", choices=("hybrid", "legacy"), default="hybrid",
+                   help="which fresh model to describe when no --checkpoint is given (default: hybrid)")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("generate", help="render an mp4 from any audio (or video) file",
+                       description="Render a video for each input's audio: 3 s windows through the model, "
+                                   "cross-faded, encoded as H.264 with the original audio muxed as AAC.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="audio or video files FFmpeg can decode (wav, flac, mp3, ogg, opus, m4a, mp4, ...) or folders")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="output .mp4 for one input; a folder for several inputs or a folder input")
+    p.add_argument("--checkpoint", metavar="DIR", required=True,
+                   help="model directory holding config.json + model.safetensors")
+    p.add_argument("--overlap", type=float, default=0.5, metavar="SECONDS",
+                   help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")
+    p.add_argument("--batch-size", type=_positive_int, default=2, metavar="N", help="windows per forward pass (default 2)")
+    p.add_argument("--size", type=int, metavar="PIXELS", help="upscale frames to PIXELS x PIXELS when encoding, e.g. 512")
+    p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"audio2video {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"audio2video {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""Every PyAV call of the project: decode audio from any media file, encode mp4 (H.264 + AAC) with audio.
+
+Decoding validates as it goes, so a bad input fails with one clear MediaError line before heavy compute.
+Writing goes to a temporary file beside the target and is renamed into place only when complete.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import MediaError
+
+# A decoded stream shorter than this share of its declared duration is reported as truncated.
+TRUNCATION_TOLERANCE = 0.9
+
+
+@dataclass
+class AudioInfo:
+    path: Path
+    sample_rate: int
+    channels: int
+    layout: str
+    codec: str
+    declared_seconds: float | None  # what the container says, if anything
+    num_samples: int = 0  # decoded samples per channel at the native rate (0 until fully decoded)
+
+    @property
+    def seconds(self) -> float:
+        return self.num_samples / self.sample_rate
+
+
+def _open(path: Path):
+    if not path.exists():
+        raise MediaError(f"{path}: no such file")
+    if path.is_dir():
+        raise MediaError(f"{path}: is a directory, not a media file")
+    try:
+        container = av.open(str(path), "r")
+    except av.FFmpegError as e:
+        raise MediaError(f"{path}: not a readable media file ({_reason(e)})") from None
+    except OSError as e:
+        raise MediaError(f"{path}: cannot be opened ({e.strerror or e})") from None
+    if not container.streams.audio:
+        container.close()
+        raise MediaError(f"{path}: has no audio stream")
+    return container
+
+
+def _reason(e: Exception) -> str:
+    text = getattr(e, "strerror", None) or str(e)
+    return text.splitlines()[0].strip() if text else type(e).__name__
+
+
+def _info(path: Path, container) -> AudioInfo:
+    stream = container.streams.audio[0]
+    ctx = stream.codec_context
+    declared = None
+    if stream.duration is not None and stream.time_base is not None:
+        declared = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        declared = container.duration / 1_000_000
+    return AudioInfo(path, int(ctx.sample_rate or 0), int(ctx.channels or 0), ctx.layout.name if ctx.layout else "",
+                     ctx.name, declared)
+
+
+def decode_frames(path: str | Path) -> Iterator[av.AudioFrame]:
+    """Yield the first audio stream's decoded frames, turning FFmpeg failures into MediaError."""
+    path = Path(path)
+    container = _open(path)
+    try:
+        stream = container.streams.audio[0]
+        for frame in container.decode(stream):
+            yield frame
+    except av.FFmpegError as e:
+        raise MediaError(f"{path}: corrupt or truncated audio ({_reason(e)})") from None
+    finally:
+        container.close()
+
+
+def probe_audio(path: str | Path) -> AudioInfo:
+    """Cheap check that `path` opens, has an audio stream and that its first audio frame decodes."""
+    path = Path(path)
+    frames = decode_frames(path)
+    try:
+        first = next(frames, None)
+    finally:
+        frames.close()
+    if first is None:
+        raise MediaError(f"{path}: audio stream holds no samples")
+    container = _open(path)
+    try:
+        info = _info(path, container)
+    finally:
+        container.close()
+    info.sample_rate, info.channels = first.sample_rate, len(first.layout.channels)
+    info.layout = first.layout.name
+    return info
+
+
+def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, AudioInfo]:
+    """Decode the whole audio track to mono float32 at `sample_rate`, validating it on the way.
+
+    Returns (samples, info) where info describes the original track (its own rate, channels, length).
+    Fails with MediaError on: missing/undecodable file, no audio stream, zero-length audio,
+    NaN/Inf samples, or a stream that ends well before its declared duration.
+    """
+    path = Path(path)
+    info = probe_audio(path)
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+    chunks: list[np.ndarray] = []
+    native = 0
+    for frame in decode_frames(path):
+        if frame.format.name in ("flt", "fltp", "dbl", "dblp"):
+            raw = frame.to_ndarray()
+            if not np.isfinite(raw).all():
+                t = native / max(frame.sample_rate, 1)
+                raise MediaError(f"{path}: audio holds NaN or Inf samples (first near {t:.2f} s)")
+        native += frame.samples
+        frame.pts = None
+        for out in resampler.resample(frame):
+            chunks.append(out.to_ndarray().reshape(-1))
+    for out in resampler.resample(None):
+        chunks.append(out.to_ndarray().reshape(-1))
+    info.num_samples = native
+    if native == 0:
+        raise MediaError(f"{path}: audio stream holds no samples")
+    if info.declared_seconds and info.seconds < TRUNCATION_TOLERANCE * info.declared_seconds:
+        raise MediaError(f"{path}: truncated: the file declares {info.declared_seconds:.2f} s of audio "
+                         f"but only {info.seconds:.2f} s decode")
+    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    if not np.isfinite(audio).all():
+        raise MediaError(f"{path}: audio holds NaN or Inf samples")
+    return audio, info
+
+
+def audio_frames_from_array(samples: np.ndarray, sample_rate: int, chunk: int = 4096) -> Iterator[av.AudioFrame]:
+    """Frames of a float32 (channels, n) or (n,) array, for muxing audio that lives in memory."""
+    samples = np.atleast_2d(np.asarray(samples, dtype=np.float32))
+    layout = {1: "mono", 2: "stereo"}.get(samples.shape[0])
+    if layout is None:
+        raise ValueError("in-memory audio must have 1 or 2 channels")
+    for start in range(0, samples.shape[1], chunk):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + chunk]), format="fltp",
+                                           layout=layout)
+        frame.sample_rate = sample_rate
+        yield frame
+
+
+class Mp4Writer:
+    """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
+
+    Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `size` x `size`
+    at encode time when `size` is given. Audio frames (from `decode_frames` or `audio_frames_from_array`)
+    are encoded at their own rate and channel layout, interleaved with the video as it is written.
+    The file appears at `path` only when the writer closes without error.
+    """
+
+    def __init__(self, path: str | Path, fps: float, frame_size: int, size: int | None = None, crf: int = 20,
+                 audio: Iterable[av.AudioFrame] | None = None, audio_rate: int | None = None,
+                 audio_layout: str | None = None, preset: str = "medium"):
+        self.path = Path(path)
+        self.fps = Fraction(fps).limit_denominator(1001)
+        out_size = size or frame_size
+        if out_size % 2:
+            raise MediaError(f"{self.path}: output size must be even for yuv420p, not {out_size}")
+        if not self.path.parent.is_dir():
+            raise MediaError(f"{self.path}: output folder {self.path.parent} does not exist")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
+        except OSError as e:
+            raise MediaError(f"{self.path}: cannot write here ({e.strerror or e})") from None
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._container = av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"})
+        self._video = self._container.add_stream("libx264", rate=self.fps)
+        self._video.width = self._video.height = out_size
+        self._video.pix_fmt = "yuv420p"
+        self._video.options = {"crf": str(crf), "preset": preset}
+        self._size = out_size
+        self._frames_written = 0
+        self._audio_in = iter(audio) if audio is not None else None
+        self._audio = None
+        if self._audio_in is not None:
+            self._audio = self._container.add_stream("aac", rate=audio_rate)
+            self._audio.layout = audio_layout or "stereo"
+            self._audio_seconds = 0.0
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append uint8 RGB frames (N, H, W, 3) (or one frame (H, W, 3))."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        for rgb in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame = frame.reformat(width=self._size, height=self._size, format="yuv420p", interpolation="BICUBIC")
+            frame.pts = self._frames_written
+            self._frames_written += 1
+            self._mux(self._video.encode(frame))
+        self._write_audio_until(self._frames_written / self.fps)
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            self._container.mux(packet)
+
+    def _write_audio_until(self, seconds: float | None) -> None:
+        if self._audio_in is None:
+            return
+        while seconds is None or self._audio_seconds < seconds:
+            frame = next(self._audio_in, None)
+            if frame is None:
+                self._audio_in = None
+                return
+            self._audio_seconds += frame.samples / frame.sample_rate
+            frame.pts = None
+            self._mux(self._audio.encode(frame))
+
+    @property
+    def frames_written(self) -> int:
+        return self._frames_written
+
+    def close(self) -> Path:
+        self._write_audio_until(None)
+        self._mux(self._video.encode(None))
+        if self._audio is not None:
+            self._mux(self._audio.encode(None))
+        self._container.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self._container.close()
+        except Exception:  # the file is being thrown away; its container state does not matter
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "Mp4Writer":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def read_video_info(path: str | Path) -> dict:
+    """Frame count, fps, size and stream durations of a written video (for tests and reports)."""
+    path = Path(path)
+    with av.open(str(path)) as container:
+        v = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(v))
+        info = {"frames": frames, "fps": float(v.average_rate), "width": v.codec_context.width,
+                "height": v.codec_context.height, "pix_fmt": v.codec_context.pix_fmt, "codec": v.codec_context.name,
+                "video_seconds": frames / float(v.average_rate)}
+    with av.open(str(path)) as container:
+        if container.streams.audio:
+            a = container.streams.audio[0]
+            samples = sum(f.samples for f in container.decode(a))
+            info.update(audio_codec=a.codec_context.name, audio_rate=a.codec_context.sample_rate,
+                        audio_channels=a.codec_context.channels, audio_seconds=samples / a.codec_context.sample_rate)
+    return info

@@ -1,0 +1,116 @@
+"""The one dataclass that sizes both models. Its defaults are the spec's."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any
+
+MODEL_KINDS = ("hybrid", "legacy")
+
+
+@dataclass
+class ModelConfig:
+    """Sizes of AudioToVideoNet (kind "hybrid") and AudioToVideoNetLegacy (kind "legacy").
+
+    The defaults reproduce the spec: 3 s of 16 kHz audio -> 90 frames of 128x128 RGB (30 fps).
+    """
+
+    kind: str = "hybrid"
+    # clip geometry
+    sample_rate: int = 16000
+    clip_seconds: float = 3.0
+    frames: int = 90
+    frame_size: int = 128
+    # CNN audio encoder: Conv1d 1 -> 32 -> 64 -> 128 -> 256, stride 4
+    encoder_channels: tuple[int, ...] = (32, 64, 128, 256)
+    encoder_kernels: tuple[int, ...] = (80, 4, 4, 4)
+    encoder_stride: int = 4
+    # temporal transformer (hybrid only); d_model is the encoder's last width
+    layers: int = 4
+    heads: int = 8
+    ff_dim: int = 1024
+    dropout: float = 0.1
+    pos_max_len: int = 256
+    # the spec's final LayerNorm after the transformer layers suits pre-norm layers (the stabler choice)
+    norm_first: bool = True
+    # CNN frame decoder (hybrid only): spatial seed of seed_channels x (frame_size / 2**4), then ConvTranspose2d
+    seed_channels: int = 256
+    decoder_channels: tuple[int, ...] = (128, 64, 32)
+    # per-frame MLP decoder (legacy only)
+    mlp_hidden: tuple[int, ...] = (512, 1024)
+
+    def __post_init__(self) -> None:
+        for name in ("encoder_channels", "encoder_kernels", "decoder_channels", "mlp_hidden"):
+            setattr(self, name, tuple(int(v) for v in getattr(self, name)))
+        self.validate()
+
+    # derived sizes ---------------------------------------------------------------------------------
+    @property
+    def num_samples(self) -> int:
+        return int(round(self.sample_rate * self.clip_seconds))
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.clip_seconds
+
+    @property
+    def d_model(self) -> int:
+        return self.encoder_channels[-1]
+
+    @property
+    def seed_size(self) -> int:
+        return self.frame_size // 2 ** (len(self.decoder_channels) + 1)
+
+    def encoder_lengths(self) -> list[int]:
+        """Time steps after each encoder conv (12000, 3000, 750, 187 for the spec)."""
+        lengths, n = [], self.num_samples
+        for i, k in enumerate(self.encoder_kernels):
+            n = (n + 2 * encoder_padding(k, self.encoder_stride, i) - k) // self.encoder_stride + 1
+            lengths.append(n)
+        return lengths
+
+    def validate(self) -> None:
+        problems = []
+        if self.kind not in MODEL_KINDS:
+            problems.append(f"kind must be one of {', '.join(MODEL_KINDS)}, not {self.kind!r}")
+        if len(self.encoder_channels) != len(self.encoder_kernels) or not self.encoder_channels:
+            problems.append("encoder_channels and encoder_kernels must have the same, non-zero length")
+        for name in ("sample_rate", "frames", "frame_size", "layers", "heads", "ff_dim", "seed_channels"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be positive")
+        if self.clip_seconds <= 0:
+            problems.append("clip_seconds must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            problems.append("dropout must be in [0, 1)")
+        if self.kind == "hybrid":
+            if self.encoder_channels and self.d_model % max(self.heads, 1):
+                problems.append(f"heads ({self.heads}) must divide d_model ({self.d_model})")
+            if self.frames > self.pos_max_len:
+                problems.append(f"frames ({self.frames}) exceeds pos_max_len ({self.pos_max_len})")
+            step = 2 ** (len(self.decoder_channels) + 1)
+            if self.frame_size % step:
+                problems.append(f"frame_size ({self.frame_size}) must be a multiple of {step}")
+        if not problems and self.encoder_lengths()[-1] < 1:
+            problems.append(f"clip of {self.num_samples} samples is too short for the encoder")
+        if problems:
+            raise ValueError("invalid model config: " + "; ".join(problems))
+
+    # (de)serialisation ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown model config keys {unknown}; valid keys: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> "ModelConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def encoder_padding(kernel: int, stride: int, index: int) -> int:
+    """Conv1 pads (80 - 4) / 2 = 38, so 48000 samples give exactly 12000 steps; the later convs pad 0."""
+    return (kernel - stride) // 2 if index == 0 else 0

@@ -1,0 +1,73 @@
+"""AudioToVideoNet: CNN audio encoder -> Transformer over frames (+ residual) -> CNN frame decoder."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import VideoModel
+from .blocks import AudioEncoder, SinusoidalPositionalEncoding
+from .config import ModelConfig
+
+
+class AudioToVideoNet(VideoModel):
+    """The spec's hybrid model: (B, 1, 48000) -> (B, 90, 3, 128, 128), 8,236,611 parameters at the defaults."""
+
+    kind = "hybrid"
+
+    def __init__(self, config: ModelConfig | None = None):
+        super().__init__(config or ModelConfig(kind="hybrid"))
+        cfg = self.config
+        d = cfg.d_model
+        self.encoder = AudioEncoder(cfg, activation=nn.GELU)
+        self.pos_enc = SinusoidalPositionalEncoding(d, cfg.pos_max_len)
+        layer = nn.TransformerEncoderLayer(d, cfg.heads, cfg.ff_dim, cfg.dropout, activation="gelu",
+                                           batch_first=True, norm_first=cfg.norm_first)
+        self.transformer = nn.TransformerEncoder(layer, cfg.layers, norm=nn.LayerNorm(d),
+                                                 enable_nested_tensor=False)
+        s = cfg.seed_size
+        self.seed = nn.Linear(d, cfg.seed_channels * s * s)
+        self.decoder = _frame_decoder(cfg.seed_channels, cfg.decoder_channels)
+
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        """(B, 1, samples) -> (B, frames, d_model) temporally-aware per-frame features."""
+        local = self.encoder(self._check_audio(audio))
+        return self.transformer(self.pos_enc(local)) + local  # residual keeps the beats sharp
+
+    def decode(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, T, d_model) -> (B, T, 3, H, W). Frames are decoded independently of each other."""
+        b, t, d = features.shape
+        s, c = self.config.seed_size, self.config.seed_channels
+        seed = self.seed(features.reshape(b * t, d)).view(b * t, c, s, s)
+        frames = self.decoder(seed)
+        return frames.view(b, t, *frames.shape[1:])
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(audio))
+
+    def stages(self) -> list[tuple[str, str, list[nn.Module]]]:
+        return (_conv_blocks(self.encoder.convs, "conv", "encoder")
+                + [("interpolate", "encoder", [self.encoder.to_frames]), ("pos_enc", "transformer", [self.pos_enc])]
+                + [(f"layer{i + 1}", "transformer", [m]) for i, m in enumerate(self.transformer.layers)]
+                + [("final_norm", "transformer", [self.transformer.norm]), ("spatial_seed", "decoder", [self.seed])]
+                + _conv_blocks(self.decoder, "convT", "decoder"))
+
+
+def _frame_decoder(seed_channels: int, widths: tuple[int, ...]) -> nn.Sequential:
+    """ConvTranspose2d (k4, s2, p1) doubling the size each layer; GELU + BatchNorm after all but the last."""
+    layers: list[nn.Module] = []
+    in_ch = seed_channels
+    for out_ch in widths:
+        layers += [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1), nn.GELU(), nn.BatchNorm2d(out_ch)]
+        in_ch = out_ch
+    layers += [nn.ConvTranspose2d(in_ch, 3, 4, stride=2, padding=1), nn.Sigmoid()]
+    return nn.Sequential(*layers)
+
+
+def _conv_blocks(seq: nn.Sequential, prefix: str, group: str) -> list[tuple[str, str, list[nn.Module]]]:
+    """Group a conv/activation/norm Sequential into one summary stage per conv."""
+    blocks: list[list[nn.Module]] = []
+    for m in seq:
+        if isinstance(m, (nn.Conv1d, nn.ConvTranspose2d)):
+            blocks.append([])
+        blocks[-1].append(m)
+    return [(f"{prefix}{i + 1}", group, block) for i, block in enumerate(blocks)]
