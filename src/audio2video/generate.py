@@ -141,7 +141,7 @@ def generate_video(model: VideoModel, input_path: str | Path, output_path: str |
         audio, info = load_audio(input_path, cfg.sample_rate)
     total = max(1, int(round(info.seconds * cfg.fps)))
     writer = Mp4Writer(output_path, cfg.fps, cfg.frame_size, size=options.size, crf=options.crf,
-                       audio=decode_frames(input_path), audio_rate=info.sample_rate, audio_layout=info.layout)
+                       audio=decode_frames(input_path), audio_rate=info.sample_rate, audio_channels=info.channels)
     with writer:
         for frames in render_frames(model, audio, total, options, label=Path(input_path).name):
             writer.write(frames)

@@ -17,8 +17,14 @@ import numpy as np
 
 from .errors import MediaError
 
+# What the AAC encoder accepts; other inputs are converted to the nearest of these when muxed.
+AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+AAC_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
 # A decoded stream shorter than this share of its declared duration is reported as truncated.
 TRUNCATION_TOLERANCE = 0.9
+# Codecs such as AAC decode to whole frames (1024-2048 samples): this much past the declared end is padding.
+ENCODER_PADDING = 2048
 
 
 @dataclass
@@ -104,6 +110,24 @@ def probe_audio(path: str | Path) -> AudioInfo:
     return info
 
 
+def _wav_missing_bytes(path: Path) -> int:
+    """For a RIFF/WAVE file: how many bytes of its declared data chunk are missing (FFmpeg silently clamps)."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return 0
+            size = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                if size in (0, 0xFFFFFFFF):  # streamed wav: length unknown by design
+                    return 0
+                return max(0, f.tell() + size - path.stat().st_size)
+            f.seek(size + (size & 1), 1)
+
+
 def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, AudioInfo]:
     """Decode the whole audio track to mono float32 at `sample_rate`, validating it on the way.
 
@@ -113,6 +137,9 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, 
     """
     path = Path(path)
     info = probe_audio(path)
+    missing = _wav_missing_bytes(path)
+    if missing:
+        raise MediaError(f"{path}: truncated: the wav header declares {missing} more bytes of audio than the file holds")
     resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
     chunks: list[np.ndarray] = []
     native = 0
@@ -129,6 +156,9 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, 
     for out in resampler.resample(None):
         chunks.append(out.to_ndarray().reshape(-1))
     info.num_samples = native
+    if info.declared_seconds and 0 < native - info.declared_seconds * info.sample_rate <= ENCODER_PADDING:
+        # the decoder returned whole codec frames; the container knows where the real audio ends
+        info.num_samples = int(round(info.declared_seconds * info.sample_rate))
     if native == 0:
         raise MediaError(f"{path}: audio stream holds no samples")
     if info.declared_seconds and info.seconds < TRUNCATION_TOLERANCE * info.declared_seconds:
@@ -153,18 +183,25 @@ def audio_frames_from_array(samples: np.ndarray, sample_rate: int, chunk: int = 
         yield frame
 
 
+def aac_format(rate: int, channels: int) -> tuple[int, str]:
+    """The (rate, layout) the muxed AAC track gets: the source's own where AAC allows it."""
+    if rate not in AAC_RATES:
+        rate = min(AAC_RATES, key=lambda r: (abs(r - rate), -r))
+    return rate, AAC_LAYOUTS.get(channels, "stereo")
+
+
 class Mp4Writer:
     """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
 
     Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `size` x `size`
     at encode time when `size` is given. Audio frames (from `decode_frames` or `audio_frames_from_array`)
-    are encoded at their own rate and channel layout, interleaved with the video as it is written.
+    are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written.
     The file appears at `path` only when the writer closes without error.
     """
 
     def __init__(self, path: str | Path, fps: float, frame_size: int, size: int | None = None, crf: int = 20,
-                 audio: Iterable[av.AudioFrame] | None = None, audio_rate: int | None = None,
-                 audio_layout: str | None = None, preset: str = "medium"):
+                 audio: Iterable[av.AudioFrame] | None = None, audio_rate: int = 48000, audio_channels: int = 2,
+                 preset: str = "medium"):
         self.path = Path(path)
         self.fps = Fraction(fps).limit_denominator(1001)
         out_size = size or frame_size
@@ -188,9 +225,11 @@ class Mp4Writer:
         self._audio_in = iter(audio) if audio is not None else None
         self._audio = None
         if self._audio_in is not None:
-            self._audio = self._container.add_stream("aac", rate=audio_rate)
-            self._audio.layout = audio_layout or "stereo"
+            rate, layout = aac_format(audio_rate, audio_channels)
+            self._audio = self._container.add_stream("aac", rate=rate)
+            self._audio.layout = layout
             self._audio_seconds = 0.0
+            self._audio_samples = 0
 
     def write(self, frames: np.ndarray) -> None:
         """Append uint8 RGB frames (N, H, W, 3) (or one frame (H, W, 3))."""
@@ -217,8 +256,12 @@ class Mp4Writer:
             if frame is None:
                 self._audio_in = None
                 return
-            self._audio_seconds += frame.samples / frame.sample_rate
-            frame.pts = None
+            # explicit sample-count timestamps let the muxer record the encoder's priming delay in an edit list,
+            # so players (and duration probes) see exactly the original length
+            frame.pts = self._audio_samples
+            frame.time_base = Fraction(1, frame.sample_rate)
+            self._audio_samples += frame.samples
+            self._audio_seconds = self._audio_samples / frame.sample_rate
             self._mux(self._audio.encode(frame))
 
     @property
@@ -263,7 +306,10 @@ def read_video_info(path: str | Path) -> dict:
     with av.open(str(path)) as container:
         if container.streams.audio:
             a = container.streams.audio[0]
-            samples = sum(f.samples for f in container.decode(a))
+            # the stream's declared duration is what players show (the edit list trims the encoder's priming)
+            seconds = float(a.duration * a.time_base) if a.duration is not None else None
+            if seconds is None:
+                seconds = sum(f.samples for f in container.decode(a)) / a.codec_context.sample_rate
             info.update(audio_codec=a.codec_context.name, audio_rate=a.codec_context.sample_rate,
-                        audio_channels=a.codec_context.channels, audio_seconds=samples / a.codec_context.sample_rate)
+                        audio_channels=a.codec_context.channels, audio_seconds=seconds)
     return info
