@@ -11,7 +11,8 @@ Per frame (T = number of frames), all float32:
     onset       onset strength in [0, 1]: positive spectral flux of the log spectrum, divided by the clip's
                 maximum (or by a floor, so quiet clips are not blown up)
     peaks       bool, onset peaks: local maxima of `onset` above a threshold (where onset visualizers fire)
-    bands       (T, n_bands) energies in log-spaced bands from 40 Hz to Nyquist, dB mapped to [0, 1]
+    bands       (T, n_bands) energies in log-spaced bands from 40 Hz to Nyquist, pink-weighted (+3 dB/octave),
+                dB mapped to [0, 1]
     centroid    spectral centroid in Hz (0 in silence)
     brightness  the centroid on a log scale, mapped to [0, 1]
 Per clip:
@@ -77,8 +78,10 @@ def _frame_layout(sample_rate: int, fps: int, num_frames: int, n_bands: int):
     for b in range(n_bands):
         if band_matrix[:, b].sum() == 0:
             band_matrix[np.argmin(np.abs(freqs - np.sqrt(edges[b] * edges[b + 1]))), b] = 1.0
-    # a full-scale sine's power in its band, with this window, is the 0 dB reference
+    # a full-scale sine's power in its band, with this window, is the 0 dB reference; bands are pink-weighted
+    # (+3 dB per octave above 40 Hz) so that a typical mix, whose spectrum falls with frequency, lights them evenly
     ref = (window.sum() / 2) ** 2
+    band_matrix *= (np.sqrt(edges[:-1] * edges[1:]) / BAND_LO).astype(np.float32)[None, :]
     return bounds, index, window, freqs.astype(np.float32), edges, band_matrix, np.float32(ref)
 
 

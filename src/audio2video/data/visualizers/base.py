@@ -1,0 +1,132 @@
+"""What every visualizer shares: the interface, style parameters, coordinate grids and timeline helpers.
+
+A visualizer is a pure function of (feature timeline, parameters, frame size) that returns a scalar field
+(T, H, W) float32 in [0, 1]: how lit each pixel is. Colour, blending and layering are the compositor's job.
+Every frame of a clip is rendered at once. Most visualizers are a lookup: a per-frame table (T, K) computed
+from the timeline (cheap: K is a few thousand) indexed by a per-pixel map (H*W,) into K that depends only on
+the frame size and the parameters (cached), so the per-pixel cost is a single gather, written straight into the caller's buffer.
+
+Parameters are declared as `Param`s. In `seed` style they are drawn at random; in `audio` style each one
+follows an audio cue in [0, 1] (tempo, brightness, ...), so the look is a function of the sound.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..features import FeatureTimeline
+
+CUES = ("tempo", "brightness", "loudness", "density", "key", "fixed")
+
+
+@dataclass(frozen=True)
+class Param:
+    lo: float
+    hi: float
+    cue: str = "fixed"       # which audio cue sets it in `audio` style; "fixed" means the middle of the range
+    integer: bool = False
+
+    def value(self, u: float):
+        """The parameter at position u in [0, 1] of its range."""
+        v = self.lo + (self.hi - self.lo) * float(np.clip(u, 0.0, 1.0))
+        return int(round(v)) if self.integer else round(v, 4)
+
+    def draw(self, rng: np.random.Generator):
+        return self.value(rng.random())
+
+
+class Visualizer:
+    name: str = ""
+    drives: tuple[str, ...] = ()         # what moves it: "loudness", "onset", "bands"
+    params: dict[str, Param] = {}
+
+    def render(self, tl: FeatureTimeline, p: dict, out: np.ndarray, gain: np.ndarray) -> None:
+        """Write the field times the per-frame `gain` (T,) into `out`, a contiguous (T, H, W) float32 array
+        whose contents are garbage. (Folding the gain into a per-frame table is far cheaper than a pass over
+        the field, so each visualizer applies it itself.)"""
+        raise NotImplementedError
+
+    def __call__(self, tl: FeatureTimeline, p: dict | None = None, height: int = 128, width: int = 128,
+                 out: np.ndarray | None = None, gain: np.ndarray | None = None) -> np.ndarray:
+        """The (T, H, W) field; parameters not given take the middle of their range."""
+        full = {k: v.value(0.5) for k, v in self.params.items()}
+        full.update(p or {})
+        if out is None:
+            out = np.empty((tl.num_frames, height, width), dtype=np.float32)
+        assert out.shape == (tl.num_frames, height, width) and out.dtype == np.float32 and out.flags.c_contiguous
+        gain = np.ones(tl.num_frames, np.float32) if gain is None else np.asarray(gain, np.float32)
+        self.render(tl, full, out, gain)
+        return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# coordinate grids, cached per size
+
+@lru_cache(maxsize=32)
+def grid(height: int, width: int):
+    """Pixel-centre coordinates, the shorter side spanning [-1, 1]: x (W,), y (H,) (y grows downwards),
+    radius r (H, W) and angle theta (H, W) in (-pi, pi]."""
+    s = min(height, width) / 2
+    x = ((np.arange(width) + 0.5 - width / 2) / s).astype(np.float32)
+    y = ((np.arange(height) + 0.5 - height / 2) / s).astype(np.float32)
+    r = np.sqrt(x[None, :] ** 2 + y[:, None] ** 2).astype(np.float32)
+    theta = np.arctan2(y[:, None], x[None, :]).astype(np.float32)
+    for a in (x, y, r, theta):
+        a.flags.writeable = False
+    return x, y, r, theta
+
+
+def bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """Map values to integer bins 0..bins-1 over [lo, hi] (clamped)."""
+    return np.clip(((values - lo) / (hi - lo) * bins).astype(np.int64), 0, bins - 1)
+
+
+def lookup(table: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """Gather a per-frame table (T, K) through a per-pixel index (H*W,) into a field `out` (T, H, W)."""
+    np.take(table, index, axis=1, out=out.reshape(len(table), -1))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# timeline helpers: smoothing, onset hits, audio clock, presence
+
+def follow(x: np.ndarray, attack: float = 1.0, release: float = 0.3) -> np.ndarray:
+    """Envelope follower: moves a fraction `attack` of the way up and `release` of the way down per frame."""
+    out = np.empty_like(x, dtype=np.float32)
+    acc = 0.0
+    for i, v in enumerate(np.asarray(x, dtype=np.float64)):
+        acc += (v - acc) * (attack if v > acc else release)
+        out[i] = acc
+    return out
+
+
+def hits(tl: FeatureTimeline, half_life: float = 3.0) -> np.ndarray:
+    """An impulse of the onset's strength at each onset peak, decaying with `half_life` frames."""
+    return follow(tl.onset * tl.peaks, 1.0, 1.0 - 0.5 ** (1.0 / half_life))
+
+
+def presence(tl: FeatureTimeline) -> np.ndarray:
+    """1 while there is sound, falling to 0 within a few frames of silence."""
+    return follow((tl.loudness > 0.02).astype(np.float32), 1.0, 0.5)
+
+
+def clock(tl: FeatureTimeline, speed: float = 1.0) -> np.ndarray:
+    """Seconds of loud sound so far: drives every continuous motion, so silence freezes it."""
+    return (np.cumsum(tl.loudness, dtype=np.float64) * (speed / tl.fps)).astype(np.float32)
+
+
+def band_groups(tl: FeatureTimeline, groups: int) -> np.ndarray:
+    """The bands averaged into `groups` contiguous groups: (T, groups)."""
+    edges = np.linspace(0, tl.bands.shape[1], groups + 1).round().astype(int)
+    return np.stack([tl.bands[:, a:b].mean(axis=1) for a, b in zip(edges[:-1], edges[1:])], axis=1)
+
+
+def resample_bands(tl: FeatureTimeline, n: int) -> np.ndarray:
+    """The bands linearly interpolated onto n points: (T, n)."""
+    B = tl.bands.shape[1]
+    pos = np.linspace(0, B - 1, n)
+    i0 = np.floor(pos).astype(int)
+    i1 = np.minimum(i0 + 1, B - 1)
+    f = (pos - i0).astype(np.float32)
+    return tl.bands[:, i0] * (1 - f) + tl.bands[:, i1] * f

@@ -1,0 +1,44 @@
+"""Rings spawned at the centre on every onset, expanding and fading."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .base import Param, Visualizer, bin_index, grid, hits, lookup, presence
+
+BINS, DMAX = 256, 1.6
+
+
+@lru_cache(maxsize=16)
+def _radius_index(height: int, width: int) -> np.ndarray:
+    return bin_index(grid(height, width)[2].reshape(-1), 0.0, DMAX, BINS)
+
+
+class Rings(Visualizer):
+    name = "rings"
+    drives = ("onset",)
+    params = {
+        "speed": Param(0.9, 2.2, "tempo"),       # radius units per second
+        "width": Param(0.02, 0.06, "brightness"),
+        "life": Param(0.3, 0.7, "density"),      # seconds to fade to 1/e
+        "flash": Param(0.2, 0.7, "loudness"),    # brightness of the centre flash on each onset
+    }
+
+    def render(self, tl, p, out, gain):
+        height, width = out.shape[1:]
+        T = tl.num_frames
+        d = ((np.arange(BINS) + 0.5) * (DMAX / BINS)).astype(np.float32)
+        table = np.zeros((T, BINS), dtype=np.float32)
+        life = max(1, int(4 * p["life"] * tl.fps))                                    # frames until it is gone
+        age = np.arange(life) / tl.fps                                                 # (L,) seconds
+        r = (0.04 + p["speed"] * age).astype(np.float32)
+        shape = np.exp(-(((d[None, :] - r[:, None]) / p["width"]) ** 2)) * np.exp(-age / p["life"])[:, None]
+        shown = presence(tl)
+        for k in np.nonzero(tl.peaks)[0]:                                               # each ring over its life
+            n = min(life, T - k)
+            table[k:k + n] += (tl.onset[k] * shown[k:k + n])[:, None] * shape[:n]
+        table += (p["flash"] * hits(tl, 1.5))[:, None] * np.exp(-((d / 0.25) ** 2))[None, :]
+        np.minimum(table, 1.0, out=table)
+        table *= gain[:, None]
+        lookup(table, _radius_index(height, width), out)

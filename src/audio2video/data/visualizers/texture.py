@@ -1,0 +1,42 @@
+"""A plasma texture that flows only while there is sound, as bright as the sound is loud."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .base import Param, Visualizer, bin_index, clock, grid, lookup
+
+BINS, DMAX = 256, 1.6
+
+
+@lru_cache(maxsize=16)
+def _radius_index(height: int, width: int) -> np.ndarray:
+    return bin_index(grid(height, width)[2].reshape(-1), 0.0, DMAX, BINS)
+
+
+class Texture(Visualizer):
+    name = "texture"
+    drives = ("loudness",)
+    params = {
+        "scale": Param(2.0, 5.0, "brightness"),  # spatial frequency
+        "speed": Param(0.3, 1.0, "tempo"),       # cycles per second of sound
+        "skew": Param(0.6, 1.6, "key"),          # ratio of the vertical to the horizontal frequency
+    }
+
+    def render(self, tl, p, out, gain):
+        height, width = out.shape[1:]
+        x, y, _, _ = grid(height, width)
+        c = 2 * np.pi * clock(tl, p["speed"])[:, None]
+        k = p["scale"]
+        # three waves whose sum is in [0, 3]; the horizontal and radial ones carry the +1.5 offset
+        sx = (np.sin(k * x[None, :] + c) + 2.5).astype(np.float32)                        # (T, W)
+        sy = np.sin(k * p["skew"] * y[None, :] - 0.7 * c + 1.0).astype(np.float32)         # (T, H)
+        d = ((np.arange(BINS) + 0.5) * (DMAX / BINS)).astype(np.float32)
+        sr = np.sin(1.7 * k * d[None, :] - 1.3 * c).astype(np.float32)                     # (T, BINS)
+        v = out
+        lookup(sr, _radius_index(height, width), v)
+        v += sx[:, None, :]
+        v += sy[:, :, None]                                                                # in [-0.5, 5.5]
+        np.multiply(v, v, out=v)
+        v *= (tl.loudness ** 2 / 30.25 * gain)[:, None, None]                                    # square for contrast
