@@ -34,11 +34,12 @@ def audio_cues(tl: FeatureTimeline) -> dict[str, float]:
     seconds = sounding.sum() / tl.fps
     fifths = (7 * np.arange(12)) % 12                                      # pitch class -> circle-of-fifths slot
     z = np.sum(tl.chroma * np.exp(2j * np.pi * fifths / 12))
+    # ranges chosen so that each cue spreads over [0, 1] across generated songs
     cue = {
-        "tempo": (tl.tempo - 60.0) / 140.0,
-        "brightness": (float(np.median(tl.brightness[sounding])) - 0.35) / 0.35,
-        "loudness": (float(tl.loudness[sounding].mean()) - 0.5) / 0.4,
-        "density": tl.peaks.sum() / seconds / 8.0,
+        "tempo": np.log2(tl.tempo / 80.0) % 1.0 if tl.tempo > 0 else 0.5,   # octave-folded: 80 and 160 BPM agree
+        "brightness": (float(np.median(tl.brightness[sounding])) - 0.5) / 0.2,
+        "loudness": (float(tl.loudness[sounding].mean()) - 0.66) / 0.1,
+        "density": (tl.peaks.sum() / seconds - 3.0) / 3.0,                   # onset peaks per second of sound
         "key": (np.angle(z) / (2 * np.pi)) % 1.0 if abs(z) > 0 else 0.0,
         "fixed": 0.5,
     }

@@ -101,9 +101,15 @@ def follow(x: np.ndarray, attack: float = 1.0, release: float = 0.3) -> np.ndarr
     return out
 
 
+def strength(tl: FeatureTimeline, floor: float = 0.5) -> np.ndarray:
+    """Per frame, how hard onset visualizers fire: 0 off the onset peaks, floor..1 on them (even a soft onset
+    shows clearly, a hard one more)."""
+    return (tl.peaks * (floor + (1.0 - floor) * tl.onset)).astype(np.float32)
+
+
 def hits(tl: FeatureTimeline, half_life: float = 3.0) -> np.ndarray:
-    """An impulse of the onset's strength at each onset peak, decaying with `half_life` frames."""
-    return follow(tl.onset * tl.peaks, 1.0, 1.0 - 0.5 ** (1.0 / half_life))
+    """An impulse at each onset peak (see `strength`), decaying with `half_life` frames."""
+    return follow(strength(tl), 1.0, 1.0 - 0.5 ** (1.0 / half_life))
 
 
 def presence(tl: FeatureTimeline) -> np.ndarray:

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .base import Param, Visualizer, bin_index, grid, hits, lookup, presence
+from .base import Param, Visualizer, bin_index, grid, hits, lookup, presence, strength
 
 BINS, DMAX = 256, 1.6
 
@@ -21,8 +21,8 @@ class Rings(Visualizer):
     params = {
         "speed": Param(0.9, 2.2, "tempo"),       # radius units per second
         "width": Param(0.02, 0.06, "brightness"),
-        "life": Param(0.3, 0.7, "density"),      # seconds to fade to 1/e
-        "flash": Param(0.2, 0.7, "loudness"),    # brightness of the centre flash on each onset
+        "life": Param(0.2, 0.45, "density"),     # seconds to fade to 1/e
+        "flash": Param(0.4, 0.9, "loudness"),    # brightness of the centre flash on each onset
     }
 
     def render(self, tl, p, out, gain):
@@ -33,12 +33,15 @@ class Rings(Visualizer):
         life = max(1, int(4 * p["life"] * tl.fps))                                    # frames until it is gone
         age = np.arange(life) / tl.fps                                                 # (L,) seconds
         r = (0.04 + p["speed"] * age).astype(np.float32)
-        shape = np.exp(-(((d[None, :] - r[:, None]) / p["width"]) ** 2)) * np.exp(-age / p["life"])[:, None]
-        shown = presence(tl)
+        # a ring dims as it spreads (its light shared over a longer circumference), so the burst at the onset,
+        # not the expansion after it, is what moves most
+        fade = np.exp(-age / p["life"]) / (1.0 + 3.0 * r)
+        shape = np.exp(-(((d[None, :] - r[:, None]) / p["width"]) ** 2)) * fade[:, None]
+        shown, power = presence(tl), strength(tl)
         for k in np.nonzero(tl.peaks)[0]:                                               # each ring over its life
             n = min(life, T - k)
-            table[k:k + n] += (tl.onset[k] * shown[k:k + n])[:, None] * shape[:n]
-        table += (p["flash"] * hits(tl, 1.5))[:, None] * np.exp(-((d / 0.25) ** 2))[None, :]
+            table[k:k + n] += (power[k] * shown[k:k + n])[:, None] * shape[:n]
+        table += (p["flash"] * hits(tl, 1.2))[:, None] * np.exp(-((d / 0.4) ** 2))[None, :]
         np.minimum(table, 1.0, out=table)
         table *= gain[:, None]
         lookup(table, _radius_index(height, width), out)
