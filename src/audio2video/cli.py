@@ -57,6 +57,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import run_from_args
+
+    return run_from_args(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
+
+    from .train import add_arguments as add_train_arguments
+
+    p = sub.add_parser("train", help="train a model (one process, or many under torchrun)",
+                       description="Train on the procedural engine with checkpoints, exact resume, validation and "
+                                   "logging. Under torchrun (RANK/WORLD_SIZE set) it runs DistributedDataParallel.")
+    add_train_arguments(p)
+    p.set_defaults(func=cmd_train)
     return parser
 
 

@@ -140,7 +140,8 @@ def generate_video(model: VideoModel, input_path: str | Path, output_path: str |
     if audio is None or info is None:
         audio, info = load_audio(input_path, cfg.sample_rate)
     total = max(1, int(round(info.seconds * cfg.fps)))
-    writer = Mp4Writer(output_path, cfg.fps, cfg.frame_size, size=options.size, crf=options.crf,
+    size = options.size or cfg.frame_size
+    writer = Mp4Writer(output_path, cfg.fps, size, size, crf=options.crf,
                        audio=decode_frames(input_path), audio_rate=info.sample_rate, audio_channels=info.channels)
     with writer:
         for frames in render_frames(model, audio, total, options, label=Path(input_path).name):

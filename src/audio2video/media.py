@@ -193,20 +193,20 @@ def aac_format(rate: int, channels: int) -> tuple[int, str]:
 class Mp4Writer:
     """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
 
-    Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `size` x `size`
-    at encode time when `size` is given. Audio frames (from `decode_frames` or `audio_frames_from_array`)
+    Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
+    at encode time. Audio frames (from `decode_frames` or `audio_frames_from_array`)
     are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written.
     The file appears at `path` only when the writer closes without error.
     """
 
-    def __init__(self, path: str | Path, fps: float, frame_size: int, size: int | None = None, crf: int = 20,
+    def __init__(self, path: str | Path, fps: float, width: int, height: int | None = None, crf: int = 20,
                  audio: Iterable[av.AudioFrame] | None = None, audio_rate: int = 48000, audio_channels: int = 2,
                  preset: str = "medium"):
         self.path = Path(path)
         self.fps = Fraction(fps).limit_denominator(1001)
-        out_size = size or frame_size
-        if out_size % 2:
-            raise MediaError(f"{self.path}: output size must be even for yuv420p, not {out_size}")
+        height = height or width
+        if width % 2 or height % 2:
+            raise MediaError(f"{self.path}: output width and height must be even for yuv420p, not {width}x{height}")
         if not self.path.parent.is_dir():
             raise MediaError(f"{self.path}: output folder {self.path.parent} does not exist")
         try:
@@ -217,10 +217,10 @@ class Mp4Writer:
         self._tmp = Path(tmp)
         self._container = av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"})
         self._video = self._container.add_stream("libx264", rate=self.fps)
-        self._video.width = self._video.height = out_size
+        self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
         self._video.options = {"crf": str(crf), "preset": preset}
-        self._size = out_size
+        self._size = (width, height)
         self._frames_written = 0
         self._audio_in = iter(audio) if audio is not None else None
         self._audio = None
@@ -238,7 +238,8 @@ class Mp4Writer:
             frames = frames[None]
         for rgb in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            frame = frame.reformat(width=self._size, height=self._size, format="yuv420p", interpolation="BICUBIC")
+            frame = frame.reformat(width=self._size[0], height=self._size[1], format="yuv420p",
+                                   interpolation="BICUBIC")
             frame.pts = self._frames_written
             self._frames_written += 1
             self._mux(self._video.encode(frame))
@@ -292,6 +293,25 @@ class Mp4Writer:
             self.close()
         else:
             self.abort()
+
+
+def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: float, audio: np.ndarray | None = None,
+              sample_rate: int | None = None, size: int | None = None, crf: int = 20) -> Path:
+    """Write uint8 RGB frames (each (H, W, 3), or batches (N, H, W, 3)) with optional in-memory audio
+    (float32 (channels, samples) or (samples,) at `sample_rate`) to `path`, atomically."""
+    frames = iter(frames)
+    first = np.asarray(next(frames))
+    h, w = first.shape[-3:-1]
+    scale = 1 if size is None else size / max(h, w)
+    width, height = 2 * round(w * scale / 2), 2 * round(h * scale / 2)
+    channels = 1 if audio is None or np.ndim(audio) == 1 else np.shape(audio)[0]
+    source = None if audio is None else audio_frames_from_array(audio, sample_rate)
+    with Mp4Writer(path, fps, width, height, crf=crf, audio=source, audio_rate=sample_rate or 48000,
+                   audio_channels=channels, preset="veryfast") as writer:
+        writer.write(first)
+        for batch in frames:
+            writer.write(batch)
+    return Path(path)
 
 
 def read_video_info(path: str | Path) -> dict:

@@ -1,0 +1,39 @@
+"""Training objectives: reconstruction (MSE + optional L1 + temporal difference) and audio-dependence pressure."""
+from __future__ import annotations
+
+import torch
+
+from .config import LossConfig
+
+
+def per_clip_loss(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
+    """(B, T, 3, H, W) x2 -> (B,) weighted reconstruction loss of each clip."""
+    dims = tuple(range(1, pred.dim()))
+    err = pred - target
+    loss = cfg.mse * err.pow(2).mean(dims)
+    if cfg.l1:
+        loss = loss + cfg.l1 * err.abs().mean(dims)
+    if cfg.temporal and pred.shape[1] > 1:
+        d_err = (pred[:, 1:] - pred[:, :-1]) - (target[:, 1:] - target[:, :-1])
+        loss = loss + cfg.temporal * d_err.pow(2).mean(dims)
+    return loss
+
+
+def derangement(batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A random permutation that moves every clip: a cyclic shift by 1..B-1 of the batch."""
+    shift = int(torch.randint(1, batch, (1,), generator=generator))
+    return torch.roll(torch.arange(batch), shift)
+
+
+def shuffled_loss(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig, perm: torch.Tensor) -> torch.Tensor:
+    """The loss with audio shuffled within the batch, per clip.
+
+    Each clip is decoded independently, so model(audio[perm]) == model(audio)[perm] up to BatchNorm batch
+    statistics: the predictions already made stand in for a second forward pass.
+    """
+    return per_clip_loss(pred[perm.to(pred.device)], target, cfg)
+
+
+def shuffle_hinge(loss_true: torch.Tensor, loss_shuffled: torch.Tensor, margin: float) -> torch.Tensor:
+    """Zero once the shuffled-audio loss exceeds the true loss by `margin` (relative), positive before."""
+    return torch.relu((1 + margin) * loss_true - loss_shuffled).mean()
