@@ -63,6 +63,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .data.procedural import EngineConfig
+    from .synth import write_samples
+
+    paths = write_samples(args.n, args.output, seed=args.seed, config=EngineConfig(style=args.style),
+                          split=args.split, progress=not args.quiet)
+    print(f"wrote {len(paths)} samples (.wav, .mp4, .json, .png each) to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -101,6 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "logging. Under torchrun (RANK/WORLD_SIZE set) it runs DistributedDataParallel.")
     add_train_arguments(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("synth", help="write procedural (audio, video) samples to look at",
+                       description="Write N samples of the procedural data engine: .wav, .mp4 (audio muxed), "
+                                   ".json metadata and a contact sheet .png (frames above the loudness and onset "
+                                   "curves) each.")
+    p.add_argument("-n", type=_positive_int, default=8, metavar="N", help="number of samples (default 8)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("--seed", type=int, default=0, help="base seed: sample k of a seed is always the same (default 0)")
+    p.add_argument("--style", choices=("audio", "seed"), default="audio",
+                   help="audio: the look follows the sound (default); seed: random looks")
+    p.add_argument("--split", choices=("train", "heldout"), default="train", help="seed space (default train)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_synth)
     return parser
 
 
