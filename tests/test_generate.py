@@ -1,4 +1,6 @@
 """`generate`: any decodable input, any length, exact frame counts, original audio muxed, batches of inputs."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -31,6 +33,9 @@ def test_generate_from_audio_formats(tmp_path, tiny_checkpoint, suffix, rate, ch
     assert main(["generate", str(src), "-o", str(out), "--checkpoint", str(tiny_checkpoint), "-q"]) == 0
     check_output(out, 7.3, rate=rate, channels=channels)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary files left behind"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask, "the output gets a normal file's permissions"
 
 
 def test_generate_from_video_audio_track_with_upscaling(tmp_path, tiny_checkpoint):

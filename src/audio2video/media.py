@@ -5,8 +5,6 @@ Writing goes to a temporary file beside the target and is renamed into place onl
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,6 +14,7 @@ import av
 import numpy as np
 
 from .errors import MediaError
+from .files import publish, temp_path
 
 # What the AAC encoder accepts; other inputs are converted to the nearest of these when muxed.
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
@@ -210,12 +209,10 @@ class Mp4Writer:
         if not self.path.parent.is_dir():
             raise MediaError(f"{self.path}: output folder {self.path.parent} does not exist")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
+            self._tmp = temp_path(self.path, suffix=".mp4")
         except OSError as e:
             raise MediaError(f"{self.path}: cannot write here ({e.strerror or e})") from None
-        os.close(fd)
-        self._tmp = Path(tmp)
-        self._container = av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"})
+        self._container = av.open(str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"})
         self._video = self._container.add_stream("libx264", rate=self.fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
@@ -275,7 +272,7 @@ class Mp4Writer:
         if self._audio is not None:
             self._mux(self._audio.encode(None))
         self._container.close()
-        os.replace(self._tmp, self.path)
+        publish(self._tmp, self.path)
         return self.path
 
     def abort(self) -> None:

@@ -9,7 +9,6 @@ Every file is written under a temporary name and renamed, so a failure leaves no
 from __future__ import annotations
 
 import json
-import os
 import wave
 from pathlib import Path
 
@@ -17,16 +16,7 @@ import numpy as np
 
 from .data.procedural import EngineConfig, Sample, make_sample
 from .errors import UserError
-
-
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+from .files import atomic_write
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> None:
@@ -34,13 +24,13 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> None:
     a = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     pcm = (np.clip(a, -1.0, 1.0) * 32767.0).round().astype("<i2").T.copy()   # interleaved (samples, channels)
 
-    def write(tmp: Path):
-        with wave.open(str(tmp), "wb") as w:
+    def write(tmp: str):
+        with wave.open(tmp, "wb") as w:
             w.setnchannels(a.shape[0])
             w.setsampwidth(2)
             w.setframerate(int(sample_rate))
             w.writeframes(pcm.tobytes())
-    _atomic(Path(path), write)
+    atomic_write(Path(path), write)
 
 
 def to_uint8_frames(video: np.ndarray) -> np.ndarray:
@@ -92,7 +82,7 @@ def contact_sheet(sample: Sample, path: str | Path, n_frames: int = 18) -> None:
     ax.set_xlabel("time (s)")
     ax.legend(loc="upper left", fontsize=8, ncol=4, bbox_to_anchor=(0, -0.18))
     fig.tight_layout()
-    _atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
+    atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def write_samples(n: int, out_dir: str | Path, seed: int = 0, config: EngineConfig | None = None,
@@ -122,7 +112,7 @@ def write_samples(n: int, out_dir: str | Path, seed: int = 0, config: EngineConf
         media.write_mp4(stem.with_suffix(".mp4"), to_uint8_frames(s.video), cfg.spec.fps, audio=s.audio,
                         sample_rate=cfg.spec.sample_rate)
         meta = dict(s.meta, files={ext: f"{stem.name}.{ext}" for ext in ("wav", "mp4", "png")})
-        _atomic(stem.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"))
+        atomic_write(stem.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
         contact_sheet(s, stem.with_suffix(".png"))
         written.append(stem.with_suffix(".mp4"))
     return written

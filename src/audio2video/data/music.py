@@ -217,7 +217,7 @@ def generate_music(seed=0, spec: ClipSpec | None = None, config: MusicConfig | N
     with_pad = bool(rng.random() < cfg.pad_prob)
     notes = _arrange(rng, spec, cfg, tempo, root, SCALES[scale_name], with_pad)
     beat = 60.0 / tempo
-    first = min(nt.start for nt in notes)
+    first = min((nt.start for nt in notes), default=0.0)  # very short clips can end before the first note
 
     # arrangement events, aligned to the beat grid so sound comes back with new notes
     events: list[dict] = []

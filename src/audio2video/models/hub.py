@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -11,6 +9,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import CheckpointError
+from ..files import atomic_write
 from .base import VideoModel
 from .config import ModelConfig
 
@@ -28,18 +27,6 @@ def model_class(kind: str) -> type[VideoModel]:
 
 def build_model(config: ModelConfig) -> VideoModel:
     return model_class(config.kind)(config)
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call write(tmp_path) on a temporary file beside `path`, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_pretrained(model: VideoModel, directory: str | Path, dtype: torch.dtype | None = None,
