@@ -136,3 +136,29 @@ def test_output_never_overwrites_its_input(tmp_path, tiny_checkpoint, capsys):
     code = main(["generate", str(src), "-o", str(tmp_path), "--checkpoint", str(tiny_checkpoint), "-q"])
     assert code == 2 and "overwrite its own input" in capsys.readouterr().err
     assert src.stat().st_size == size
+
+
+def test_demo_writes_video_and_contact_sheet(tmp_path, tiny_checkpoint, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--seconds", "2", "--checkpoint", str(tiny_checkpoint)]) == 0
+    printed = capsys.readouterr().out
+    assert str(out / "demo.mp4") in printed and "audio2video generate" in printed
+    assert read_video_info(out / "demo.mp4")["frames"] == 60
+    assert (out / "demo_contact_sheet.png").stat().st_size > 10_000
+
+
+def test_untrained_demo_says_so(tmp_path, capsys):
+    from audio2video.demo import run_demo
+
+    lines = []
+    result = run_demo(tmp_path / "d", seconds=1.0, untrained=True, size=128, log=lines.append)
+    assert not result.trained and any("untrained" in line for line in lines)
+
+
+def test_missing_shipped_model_is_a_clear_error(tmp_path, monkeypatch):
+    from audio2video.errors import CheckpointError
+    from audio2video.models import hub
+
+    monkeypatch.setattr(hub, "shipped_model_dir", lambda: tmp_path / "nothing-here")
+    with pytest.raises(CheckpointError, match="no trained model ships"):
+        load_model()

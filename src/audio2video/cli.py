@@ -40,8 +40,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model = load_model(args.checkpoint, map_location=device)
     cfg = model.config
-    print(f"model: {cfg.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from "
-          f"{args.checkpoint}; device: {device}")
+    source = args.checkpoint or "the shipped weights"
+    print(f"model: {cfg.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from {source}; "
+          f"device: {device}")
     options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, size=args.size, crf=args.crf,
                               progress=not args.quiet)
     report = run_batch(model, jobs, options, skip_existing=args.skip_existing)
@@ -73,6 +74,16 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    result = run_demo(args.out, seconds=args.seconds, untrained=args.untrained, checkpoint=args.checkpoint)
+    print(f"\nvideo:          {result.video}\ncontact sheet:  {result.sheet}\ndemo track:     {result.track}")
+    print("\nOn your own music:  audio2video generate song.mp3 -o song.mp4"
+          + ("" if result.trained else " --checkpoint DIR") + " [--size 512]")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -92,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="audio or video files FFmpeg can decode (wav, flac, mp3, ogg, opus, m4a, mp4, ...) or folders")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
                    help="output .mp4 for one input; a folder for several inputs or a folder input")
-    p.add_argument("--checkpoint", metavar="DIR", required=True,
-                   help="model directory holding config.json + model.safetensors")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="model directory holding config.json + model.safetensors (default: the shipped model)")
     p.add_argument("--overlap", type=float, default=0.5, metavar="SECONDS",
                    help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")
     p.add_argument("--batch-size", type=_positive_int, default=2, metavar="N", help="windows per forward pass (default 2)")
@@ -103,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("demo", help="render a demo video from a procedural demo track (what `make demo` runs)",
+                       description="Make a 12 s procedural music track, render demo.mp4 with the shipped model (or an "
+                                   "untrained one if none ships, said plainly), and write a contact sheet PNG.")
+    p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
+    p.add_argument("--seconds", type=float, default=12.0, help="length of the demo track (default 12)")
+    p.add_argument("--checkpoint", metavar="DIR", help="render with this model instead of the shipped one")
+    p.add_argument("--untrained", action="store_true", help="render with a randomly initialised model")
+    p.set_defaults(func=cmd_demo)
 
     from .train import add_arguments as add_train_arguments
 

@@ -133,8 +133,10 @@ def render_frames(model: VideoModel, audio: np.ndarray, total_frames: int, optio
 
 def generate_video(model: VideoModel, input_path: str | Path, output_path: str | Path,
                    options: GenerateOptions | None = None, audio: np.ndarray | None = None,
-                   info: AudioInfo | None = None) -> dict:
-    """Render `input_path`'s audio with `model` into `output_path` (mp4 with the original audio muxed)."""
+                   info: AudioInfo | None = None, on_frames=None) -> dict:
+    """Render `input_path`'s audio with `model` into `output_path` (mp4 with the original audio muxed).
+
+    `on_frames`, if given, sees every batch of uint8 frames (N, H, W, 3) before it is encoded."""
     options = options or GenerateOptions()
     cfg = model.config
     if audio is None or info is None:
@@ -145,6 +147,8 @@ def generate_video(model: VideoModel, input_path: str | Path, output_path: str |
                        audio=decode_frames(input_path), audio_rate=info.sample_rate, audio_channels=info.channels)
     with writer:
         for frames in render_frames(model, audio, total, options, label=Path(input_path).name):
+            if on_frames is not None:
+                on_frames(frames)
             writer.write(frames)
     return {"input": str(input_path), "output": str(output_path), "frames": writer.frames_written,
             "seconds": info.seconds}

@@ -68,8 +68,25 @@ def read_config(directory: str | Path) -> ModelConfig:
         raise CheckpointError(f"{path}: not an audio2video model config ({e})") from None
 
 
-def load_model(directory: str | Path, map_location: str | torch.device = "cpu") -> VideoModel:
-    """Restore the model saved in `directory` (either kind), in eval mode, with fp32 weights."""
+def shipped_model_dir() -> Path:
+    """Where the trained weights that ship with the package live (they may not exist in this version)."""
+    return Path(__file__).resolve().parent.parent / "weights" / "hybrid"
+
+
+def has_shipped_model() -> bool:
+    d = shipped_model_dir()
+    return (d / CONFIG_NAME).is_file() and (d / WEIGHTS_NAME).is_file()
+
+
+def load_model(directory: str | Path | None = None, map_location: str | torch.device = "cpu") -> VideoModel:
+    """Restore the model saved in `directory` (either kind), in eval mode, with fp32 weights.
+
+    With no directory, the trained hybrid model that ships with the package."""
+    if directory is None:
+        if not has_shipped_model():
+            raise CheckpointError("no trained model ships with this version of audio2video yet; "
+                                  "pass a checkpoint directory (--checkpoint DIR), e.g. one written by `audio2video train`")
+        directory = shipped_model_dir()
     directory = Path(directory)
     config = read_config(directory)
     weights = directory / WEIGHTS_NAME
