@@ -28,8 +28,7 @@ from tqdm import tqdm
 from . import checkpoint as ckpt
 from . import distributed
 from .config import ConfigError, TrainConfig, load_config, save_config
-from .data.clip import ClipSpec
-from .data.procedural import EngineConfig, heldout_set, make_sample
+from .data.procedural import ClipSizeError, EngineConfig, engine_config_for, heldout_set, make_sample
 from .errors import UserError
 from .losses import derangement, per_clip_loss, shuffle_hinge, shuffled_loss
 from .models import VideoModel, build_model, load_model
@@ -43,12 +42,10 @@ class TrainingError(UserError):
 # ---- data -----------------------------------------------------------------------------------------------------
 
 def engine_config(cfg: TrainConfig) -> EngineConfig:
-    m = cfg.model
-    spec = ClipSpec(sample_rate=m.sample_rate, duration=m.clip_seconds, fps=int(round(m.fps)), height=m.frame_size,
-                    width=m.frame_size)
-    if spec.num_samples != m.num_samples or spec.num_frames != m.frames:
-        raise ConfigError(f"model.frames / model.clip_seconds must give a whole number of frames per second")
-    return EngineConfig(spec=spec, style=cfg.data.style)
+    try:
+        return engine_config_for(cfg.model, cfg.data.style)
+    except ClipSizeError as e:
+        raise ConfigError(str(e)) from None
 
 
 class TrainClips(Dataset):

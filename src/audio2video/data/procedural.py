@@ -40,6 +40,21 @@ class EngineConfig:
             raise ValueError(f"unknown style mode {self.style!r}; choose from {STYLE_MODES}")
 
 
+class ClipSizeError(ValueError):
+    """A model config whose clip length and frame count give no whole number of frames per second."""
+
+
+def engine_config_for(model, style: str = "audio") -> EngineConfig:
+    """The engine settings that make clips of a model's sizes (`model`: a ModelConfig, or anything with
+    sample_rate, clip_seconds, fps, frame_size, num_samples and frames). Training and evaluation both use it,
+    so a model is always scored on clips made exactly like the ones it learned from."""
+    spec = ClipSpec(sample_rate=model.sample_rate, duration=model.clip_seconds, fps=int(round(model.fps)),
+                    height=model.frame_size, width=model.frame_size)
+    if spec.num_samples != model.num_samples or spec.num_frames != model.frames:
+        raise ClipSizeError("model.frames / model.clip_seconds must give a whole number of frames per second")
+    return EngineConfig(spec=spec, style=style)
+
+
 @dataclass
 class Sample:
     audio: np.ndarray               # (1, num_samples) float32
