@@ -1,4 +1,5 @@
-"""Every PyAV call of the project: decode audio from any media file, encode mp4 (H.264 + AAC) with audio.
+"""Every PyAV call of the project: decode audio (and video frames) from any media file, encode mp4 (H.264 + AAC)
+with audio.
 
 Decoding validates as it goes, so a bad input fails with one clear MediaError line before heavy compute.
 Writing goes to a temporary file beside the target and is renamed into place only when complete.
@@ -41,7 +42,7 @@ class AudioInfo:
         return self.num_samples / self.sample_rate
 
 
-def _open(path: Path):
+def _open(path: Path, need_audio: bool = True):
     if not path.exists():
         raise MediaError(f"{path}: no such file")
     if path.is_dir():
@@ -52,7 +53,7 @@ def _open(path: Path):
         raise MediaError(f"{path}: not a readable media file ({_reason(e)})") from None
     except OSError as e:
         raise MediaError(f"{path}: cannot be opened ({e.strerror or e})") from None
-    if not container.streams.audio:
+    if need_audio and not container.streams.audio:
         container.close()
         raise MediaError(f"{path}: has no audio stream")
     return container
@@ -167,6 +168,75 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, 
     if not np.isfinite(audio).all():
         raise MediaError(f"{path}: audio holds NaN or Inf samples")
     return audio, info
+
+
+def load_audio_native(path: str | Path) -> tuple[np.ndarray, int]:
+    """Decode the whole audio track to mono float32 at the track's own sample rate: samples as floats in
+    [-1, 1] (integer formats scaled by 1/32768 etc., as FFmpeg converts them), channels averaged (what
+    librosa.to_mono does). Returns (samples, sample_rate). Fails with MediaError like `load_audio`."""
+    path = Path(path)
+    info = probe_audio(path)
+    resampler = av.AudioResampler(format="fltp")  # keeps the rate and the channels
+    chunks: list[np.ndarray] = []
+    for frame in decode_frames(path):
+        frame.pts = None
+        for out in resampler.resample(frame):
+            chunks.append(out.to_ndarray().mean(axis=0))
+    for out in resampler.resample(None):
+        chunks.append(out.to_ndarray().mean(axis=0))
+    if not chunks or sum(len(c) for c in chunks) == 0:
+        raise MediaError(f"{path}: audio stream holds no samples")
+    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    if not np.isfinite(audio).all():
+        raise MediaError(f"{path}: audio holds NaN or Inf samples")
+    return audio, info.sample_rate
+
+
+def _video_stream(path: Path, container):
+    if not container.streams.video:
+        container.close()
+        raise MediaError(f"{path}: has no video stream")
+    stream = container.streams.video[0]
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    if not rate or float(rate) <= 0:
+        container.close()
+        raise MediaError(f"{path}: the video stream declares no frame rate")
+    return stream, float(rate)
+
+
+def video_fps(path: str | Path) -> float:
+    """The frame rate of the first video stream (its average rate, as OpenCV's CAP_PROP_FPS reports it)."""
+    path = Path(path)
+    container = _open(path, need_audio=False)
+    try:
+        return _video_stream(path, container)[1]
+    finally:
+        container.close()
+
+
+def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
+    """Yield the first video stream's frames one at a time as RGB uint8 (H, W, 3), in presentation order.
+    Memory stays bounded whatever the video's length. FFmpeg failures become MediaError."""
+    path = Path(path)
+    container = _open(path, need_audio=False)
+    try:
+        stream, _ = _video_stream(path, container)
+        for frame in container.decode(stream):
+            yield frame.to_ndarray(format="rgb24")
+    except av.FFmpegError as e:
+        raise MediaError(f"{path}: corrupt or truncated video ({_reason(e)})") from None
+    finally:
+        container.close()
+
+
+def decode_video_frames(path: str | Path) -> tuple[np.ndarray, float]:
+    """All frames of the first video stream as RGB uint8 (N, H, W, 3), and its fps. For short clips: a long
+    video does not fit in memory this way; stream it with `iter_video_frames`."""
+    fps = video_fps(path)
+    frames = list(iter_video_frames(path))
+    if not frames:
+        raise MediaError(f"{path}: the video stream holds no frames")
+    return np.stack(frames), fps
 
 
 def audio_frames_from_array(samples: np.ndarray, sample_rate: int, chunk: int = 4096) -> Iterator[av.AudioFrame]:
