@@ -84,6 +84,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_command(args: argparse.Namespace, *head: str) -> str:
+    """The command that reproduces this evaluation, every setting that changes the numbers spelled out."""
+    from .evaluate import command_line
+
+    return command_line(["audio2video", args.command, *head, "--out", args.out, "--data", args.data, "--style",
+                         args.style, "-n", str(args.n), "--examples", str(args.examples)])
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import fmt, run_evaluate
+
+    r = run_evaluate(args.checkpoint, args.out, n=args.n, style=args.style, batch_size=args.batch_size,
+                     device=args.device, examples=args.examples, progress=not args.quiet,
+                     command=_eval_command(args, "--checkpoint", args.checkpoint))
+    for name, value in r["metrics"].items():
+        print(f"{name:>16}: {fmt(value)}")
+    print(f"wrote metrics.json, report.md and plots to {args.out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .evaluate import fmt, run_compare
+
+    names = ["--names", *args.names] if args.names else []
+    r = run_compare(args.checkpoints, args.out, names=args.names, n=args.n, style=args.style,
+                    batch_size=args.batch_size, device=args.device, examples=args.examples,
+                    progress=not args.quiet, command=_eval_command(args, *args.checkpoints, *names))
+    for key, diffs in r["differences"].items():
+        print(key)
+        for name, d in diffs.items():
+            print(f"{name:>16}: {fmt(d['point']):>10}  95% CI [{fmt(d['ci95'][0])}, {fmt(d['ci95'][1])}]  {d['verdict']}")
+    print(f"wrote metrics.json, report.md, plots and side-by-side videos to {args.out}")
+    return 0
+
+
+def cmd_av_align(args: argparse.Namespace) -> int:
+    import math
+
+    from .metrics import av_align_file
+
+    scores = []
+    for path in args.files:
+        r = av_align_file(path)
+        scores.append(r.score)
+        value = "undefined (no peaks)" if math.isnan(r.score) else f"{r.score:.4f}"
+        print(f"{path}\t{value}\t(audio peaks {len(r.audio_peaks)}, video peaks {len(r.video_peaks)}, "
+              f"matches {r.matches})")
+    defined = [s for s in scores if not math.isnan(s)]
+    mean = f"{sum(defined) / len(defined):.4f}" if defined else "undefined"
+    print(f"mean\t{mean}\t({len(defined)} of {len(scores)} files)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -144,6 +197,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=("train", "heldout"), default="train", help="seed space (default train)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)
+
+    for name, helptext, description in (
+            ("evaluate", "score a checkpoint on held-out clips: metrics.json, report.md, plots",
+             "Run a checkpoint on held-out clips (the procedural engine's held-out seeds, never seen in training) and "
+             "score how well its video follows the sound: reconstruction, temporal consistency, audio dependence "
+             "and AV-Align, with bootstrap 95% intervals. See docs/evaluation.md."),
+            ("compare", "A/B: the same held-out clips through several checkpoints, paired differences with CIs",
+             "Run every checkpoint on the same held-out clips; report each metric, the paired difference of each "
+             "checkpoint against the first with a bootstrap 95% interval, plots and side-by-side videos "
+             "(ground truth | A | B) with the audio.")):
+        p = sub.add_parser(name, help=helptext, description=description)
+        if name == "evaluate":
+            p.add_argument("--checkpoint", metavar="DIR", required=True,
+                           help="model directory holding config.json + model.safetensors")
+            p.set_defaults(func=cmd_evaluate)
+        else:
+            p.add_argument("checkpoints", nargs="+", metavar="CKPT", help="model directories; the first is A")
+            p.add_argument("--names", nargs="+", metavar="NAME", help="a short name per checkpoint for tables and plots")
+            p.set_defaults(func=cmd_compare)
+        p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; written only on success)")
+        p.add_argument("--data", choices=("procedural",), default="procedural",
+                       help="held-out data: the procedural engine's held-out set (the default, and for now the only)")
+        p.add_argument("--style", choices=("audio", "seed"), default="audio",
+                       help="procedural style mode, as the model was trained with (default audio)")
+        p.add_argument("-n", "--n", type=_positive_int, default=64, metavar="N", help="held-out clips (default 64)")
+        p.add_argument("--examples", type=int, default=3, metavar="K",
+                       help="clips shown in frame strips, sync plots (and side-by-side videos) (default 3)")
+        p.add_argument("--batch-size", type=_positive_int, default=2, metavar="N", help="clips per forward pass")
+        p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("av-align", help="AV-Align of video files with audio: one score per file and the mean",
+                       description="AV-Align (Yariv et al. 2024, the reference script's 2025-fixed variant: "
+                                   "one-to-one matching of librosa onsets and optical-flow peaks within +-1/fps). "
+                                   "Works on any video file with an audio track, e.g. other systems' outputs and "
+                                   "ground truth. See docs/evaluation.md.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="video files with an audio track")
+    p.set_defaults(func=cmd_av_align)
     return parser
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .errors import UserError
 
@@ -93,9 +92,18 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> t
 
 
 def _gaussian_window(size: int, sigma: float) -> torch.Tensor:
-    x = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
+    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-x ** 2 / (2 * sigma ** 2))
     return g / g.sum()
+
+
+def _valid_filter_matrix(n: int, g: torch.Tensor) -> torch.Tensor:
+    """(n - k + 1, n) matrix whose product with a signal of length n is its 'valid' correlation with g."""
+    k = len(g)
+    m = torch.zeros(n - k + 1, n, dtype=torch.float64)
+    for i in range(n - k + 1):
+        m[i, i:i + k] = g
+    return m.float()
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, window: int = 11,
@@ -108,19 +116,14 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, wind
     b, t, c, h, w = pred.shape
     size = min(window, h - (h + 1) % 2, w - (w + 1) % 2)
     g = _gaussian_window(size, sigma)
-    gx, gy = g.view(1, 1, 1, size).expand(c, 1, 1, size), g.view(1, 1, size, 1).expand(c, 1, size, 1)
+    rows, cols = _valid_filter_matrix(h, g), _valid_filter_matrix(w, g).T  # separable blur as two matmuls
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     out = torch.empty(b, t)
     for i in range(b):  # one clip at a time bounds memory at spec size
         x, y = pred[i], target[i]
-
-        def blur(z):
-            return F.conv2d(F.conv2d(z, gx, groups=c), gy, groups=c)
-
-        mx, my = blur(x), blur(y)
-        sxx = blur(x * x) - mx * mx
-        syy = blur(y * y) - my * my
-        sxy = blur(x * y) - mx * my
+        stats = rows @ torch.stack([x, y, x * x, y * y, x * y]) @ cols  # (5, T, C, H', W')
+        mx, my, exx, eyy, exy = stats
+        sxx, syy, sxy = exx - mx * mx, eyy - my * my, exy - mx * my
         s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
         out[i] = s.mean(dim=(1, 2, 3))
     return out.mean(dim=1)
@@ -189,16 +192,16 @@ class SilenceStats:
 
     def per_clip(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
-            s, a = self.silent_sum / self.silent_n, self.active_sum / self.active_n
-        return np.array([silence_ratio(x, y) if n and m else math.nan
-                         for x, y, n, m in zip(s, a, self.silent_n, self.active_n)])
+            return silence_ratio(self.silent_sum / self.silent_n, self.active_sum / self.active_n)
 
 
-def silence_ratio(silent_change: float, active_change: float) -> float:
-    """silent ÷ active change; NaN (undefined: the video does not move while sound plays) below MOTION_FLOOR."""
-    if not active_change >= MOTION_FLOOR:
-        return math.nan
-    return float(silent_change / active_change)
+def silence_ratio(silent_change, active_change):
+    """silent ÷ active mean change (floats or arrays); NaN (undefined: the video does not move while sound
+    plays) where the active change is below MOTION_FLOOR or either is NaN."""
+    s, a = np.asarray(silent_change, dtype=np.float64), np.asarray(active_change, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(a >= MOTION_FLOOR, s / a, math.nan)
+    return float(r) if r.ndim == 0 else r
 
 
 def silence_stats(video: torch.Tensor, silent: np.ndarray | torch.Tensor) -> SilenceStats:
