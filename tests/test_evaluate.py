@@ -146,7 +146,8 @@ def test_evaluate_writes_metrics_report_and_plots(tiny_checkpoint, tmp_path, cap
                  "2", "-q"]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert {"metrics.json", "report.md", "metrics.png"} <= set(names)
-    assert len([n for n in names if n.startswith("strip_")]) == 2 and len([n for n in names if n.startswith("sync_")]) == 2
+    assert len([n for n in names if n.startswith("strip_")]) == 2
+    assert len([n for n in names if n.startswith("sync_")]) == 2
     r = json.loads((out / "metrics.json").read_text())  # strict JSON: no NaN/Infinity
     assert set(r["metrics"]) == set(E.METRIC_NAMES) and len(r["per_clip"]) == 4
     assert r["ground_truth"]["av_align"] is not None
@@ -235,3 +236,36 @@ def test_a_failure_midway_leaves_no_half_written_output(tmp_path, tiny_checkpoin
     with pytest.raises(RuntimeError):
         E.run_evaluate(tiny_checkpoint, work / "out", n=2, examples=1, progress=False)
     assert list(work.iterdir()) == [], "neither the output nor its staging folder remains"
+
+
+def test_evaluate_on_video_files(tmp_path, tiny_checkpoint):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(2):  # 25 fps, 48x64, 1.5 s with a second of silence at the end: resampled to the model's clips
+        frames = rng.integers(0, 255, (38, 48, 64, 3), dtype=np.uint8)
+        audio = np.zeros(24000, dtype=np.float32)
+        audio[:8000] = 0.3 * np.sin(np.arange(8000) * 0.1)
+        write_mp4(folder / f"clip{k}.mp4", [frames], 25, audio=audio, sample_rate=16000)
+    clips = E.file_clips(folder, tiny_config())
+    assert clips.video.shape == (2, 30, 3, 32, 32) and clips.audio.shape == (2, 1, 16000)
+    assert clips.ids == ["clip0", "clip1"]
+    assert not clips.silent[:, :14].any() and clips.silent[:, 17:].all()
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(folder), "--out", str(out),
+                 "--examples", "1", "-q"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["clips"] == 2
+
+
+def test_evaluate_rejects_bad_data(tmp_path, tiny_checkpoint, capsys):
+    (tmp_path / "empty").mkdir()
+    short = write_mp4(tmp_path / "short.mp4", [np.zeros((6, 32, 32, 3), np.uint8)], 30,
+                      audio=np.zeros(3200, np.float32), sample_rate=16000)
+    for data, needle in ((tmp_path / "nope", "no such file"), (tmp_path / "empty", "no video files"),
+                         (short, "shorter than")):
+        out = tmp_path / "out"
+        assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(data), "--out", str(out),
+                     "-q"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and needle in err, err
+        assert not out.exists()

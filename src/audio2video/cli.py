@@ -95,7 +95,8 @@ def _eval_command(args: argparse.Namespace, *head: str) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import fmt, run_evaluate
 
-    r = run_evaluate(args.checkpoint, args.out, n=args.n, style=args.style, batch_size=args.batch_size,
+    r = run_evaluate(args.checkpoint, args.out, n=args.n, data=args.data, style=args.style,
+                     batch_size=args.batch_size,
                      device=args.device, examples=args.examples, progress=not args.quiet,
                      command=_eval_command(args, "--checkpoint", args.checkpoint))
     for name, value in r["metrics"].items():
@@ -108,13 +109,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .evaluate import fmt, run_compare
 
     names = ["--names", *args.names] if args.names else []
-    r = run_compare(args.checkpoints, args.out, names=args.names, n=args.n, style=args.style,
+    r = run_compare(args.checkpoints, args.out, names=args.names, n=args.n, data=args.data, style=args.style,
                     batch_size=args.batch_size, device=args.device, examples=args.examples,
                     progress=not args.quiet, command=_eval_command(args, *args.checkpoints, *names))
     for key, diffs in r["differences"].items():
         print(key)
         for name, d in diffs.items():
-            print(f"{name:>16}: {fmt(d['point']):>10}  95% CI [{fmt(d['ci95'][0])}, {fmt(d['ci95'][1])}]  {d['verdict']}")
+            lo, hi = d["ci95"]
+            print(f"{name:>16}: {fmt(d['point']):>10}  95% CI [{fmt(lo)}, {fmt(hi)}]  {d['verdict']}")
     print(f"wrote metrics.json, report.md, plots and side-by-side videos to {args.out}")
     return 0
 
@@ -214,14 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(func=cmd_evaluate)
         else:
             p.add_argument("checkpoints", nargs="+", metavar="CKPT", help="model directories; the first is A")
-            p.add_argument("--names", nargs="+", metavar="NAME", help="a short name per checkpoint for tables and plots")
+            p.add_argument("--names", nargs="+", metavar="NAME",
+                           help="a short name per checkpoint for tables and plots")
             p.set_defaults(func=cmd_compare)
         p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; written only on success)")
-        p.add_argument("--data", choices=("procedural",), default="procedural",
-                       help="held-out data: the procedural engine's held-out set (the default, and for now the only)")
+        p.add_argument("--data", default="procedural", metavar="SOURCE",
+                       help="'procedural' (default): the engine's held-out set; or a video file or folder of video "
+                            "files with audio (the first clip of each, resized to the model's frames)")
         p.add_argument("--style", choices=("audio", "seed"), default="audio",
                        help="procedural style mode, as the model was trained with (default audio)")
-        p.add_argument("-n", "--n", type=_positive_int, default=64, metavar="N", help="held-out clips (default 64)")
+        p.add_argument("-n", "--n", type=_positive_int, default=64, metavar="N",
+                       help="held-out clips (default 64; for video files, at most N files)")
         p.add_argument("--examples", type=int, default=3, metavar="K",
                        help="clips shown in frame strips, sync plots (and side-by-side videos) (default 3)")
         p.add_argument("--batch-size", type=_positive_int, default=2, metavar="N", help="clips per forward pass")

@@ -85,6 +85,77 @@ def procedural_clips(config, n: int, style: str = "audio", progress: bool = Fals
                    float(config.fps), [f"heldout-{k}" for k in range(n)])
 
 
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
+SILENCE_DBFS = -50.0  # for video files: a frame whose audio is quieter than this (RMS) counts as silent
+
+
+def video_files(data: str | Path) -> list[Path]:
+    """A video file, or the video files of a folder (sorted)."""
+    path = Path(data)
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir()
+                       if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in VIDEO_SUFFIXES)
+        if not found:
+            raise UserError(f"{path}: folder holds no video files ({', '.join(sorted(VIDEO_SUFFIXES))})")
+        return found
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder (--data takes 'procedural', a video file or a folder)")
+    return [path]
+
+
+def file_clips(data: str | Path, config, n: int | None = None, progress: bool = False) -> ClipSet:
+    """One clip per video file (with audio): its first clip_seconds, audio at the model's rate, frames at the
+    model's fps (nearest earlier source frame), centre-cropped square and resized to the model's frame size.
+    Frames whose audio RMS is below SILENCE_DBFS count as silent."""
+    from .media import iter_video_frames, load_audio, video_fps
+
+    files = video_files(data)[:n]
+    audio, video, silent = [], [], []
+    size, frames, rate = config.frame_size, config.frames, config.sample_rate
+    for path in tqdm(files, desc="held-out clips", unit="clip", disable=not progress, leave=False):
+        src_fps = video_fps(path)
+        wave, _ = load_audio(path, rate)
+        if len(wave) < config.num_samples:
+            raise UserError(f"{path}: {len(wave) / rate:.2f} s of audio, shorter than the model's "
+                            f"{config.clip_seconds:g} s clip")
+        wave = wave[:config.num_samples]
+        wanted = [int(np.floor(k / config.fps * src_fps + 1e-6)) for k in range(frames)]
+        picked: dict[int, torch.Tensor] = {}
+        for i, frame in enumerate(iter_video_frames(path)):
+            if i > wanted[-1]:
+                break
+            if i in wanted:
+                picked[i] = _square(torch.from_numpy(frame).permute(2, 0, 1), size)
+        if wanted[-1] not in picked:
+            raise UserError(f"{path}: {len(picked)} video frames, fewer than the model's {config.clip_seconds:g} s "
+                            f"clip needs")
+        video.append(torch.stack([picked[i] for i in wanted]))
+        audio.append(torch.from_numpy(np.ascontiguousarray(wave))[None])
+        hop = config.num_samples / frames
+        rms = np.array([np.sqrt(np.mean(wave[int(k * hop):int((k + 1) * hop)] ** 2) + 1e-20) for k in range(frames)])
+        silent.append(20 * np.log10(rms) < SILENCE_DBFS)
+    desc = f"{len(files)} video files from {data} (first {config.clip_seconds:g} s of each)"
+    return ClipSet(desc, torch.stack(audio), torch.stack(video), np.stack(silent), rate, float(config.fps),
+                   [p.stem for p in files])
+
+
+def _square(frame: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (3, H, W) -> centre-cropped, area-resized uint8 (3, size, size)."""
+    _, h, w = frame.shape
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = frame[:, top:top + side, left:left + side].float()[None]
+    out = torch.nn.functional.interpolate(crop, size=(size, size), mode="area" if side >= size else "bilinear")
+    return out[0].round().clamp(0, 255).to(torch.uint8)
+
+
+def load_clips(data: str, config, n: int, style: str = "audio", progress: bool = False) -> ClipSet:
+    """'procedural' (the held-out set) or video files: see `procedural_clips` and `file_clips`."""
+    if data == "procedural":
+        return procedural_clips(config, n, style, progress)
+    return file_clips(data, config, n, progress)
+
+
 # ---- scoring --------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -369,7 +440,7 @@ def plot_metric_bars(path: Path, results: dict[str, dict], truth: dict[str, floa
         for k, (label, r) in enumerate(results.items()):
             value, (lo, hi) = r["metrics"][name], r["ci95"][name]
             if value is None or not math.isfinite(value):
-                ax.text(k, 0, fmt(value), ha="center", va="bottom")
+                ax.text(k, 0.5, fmt(value), ha="center", va="center", transform=ax.get_xaxis_transform())
                 continue
             err = None
             if math.isfinite(lo) and math.isfinite(hi):
@@ -377,9 +448,11 @@ def plot_metric_bars(path: Path, results: dict[str, dict], truth: dict[str, floa
             ax.bar(k, value, color=colors[k % len(colors)], yerr=err, capsize=4)
         ref = truth.get(name, REFERENCE_LINES.get(name))
         if ref is not None and math.isfinite(ref):
-            ax.axhline(ref, color="k", ls="--", lw=1,
-                       label="ground truth" if name in truth else ("ignores audio" if name == "shuffle_gap" else "ideal"))
+            label = "ground truth" if name in truth else ("ignores audio" if name == "shuffle_gap" else "ideal")
+            ax.axhline(ref, color="k", ls="--", lw=1, label=label)
             ax.legend(fontsize=7, loc="best")
+        ax.set_ylim(0, ax.get_ylim()[1] if ax.get_ylim()[1] > 0 else 1)  # every metric here is >= 0
+        ax.set_xlim(-0.6, len(results) - 0.4)
         ax.set_xticks(range(len(results)), list(results), rotation=15, fontsize=8)
         ax.set_title(f"{name} ({M.METRICS[name][0]})", fontsize=9)
     fig.tight_layout()
@@ -545,7 +618,8 @@ def _definitions_md() -> list[str]:
     return lines
 
 
-def run_evaluate(checkpoint: str | Path, out: str | Path, n: int = 64, style: str = "audio", batch_size: int = 2,
+def run_evaluate(checkpoint: str | Path, out: str | Path, n: int = 64, data: str = "procedural", style: str = "audio",
+                 batch_size: int = 2,
                  device: str = "auto", examples: int = 3, progress: bool = True, command: str = "") -> dict:
     """Evaluate one checkpoint; writes metrics.json, report.md and PNGs to `out`. Returns the metrics dict."""
     from .runtime import resolve_device
@@ -553,8 +627,10 @@ def run_evaluate(checkpoint: str | Path, out: str | Path, n: int = 64, style: st
     check_eval_dependencies()
     dev = resolve_device(device)
     model = load_checkpoint(checkpoint, dev)
+    if data != "procedural":
+        video_files(data)  # a bad --data fails before any work
     with staged_output(out) as tmp:
-        clips = procedural_clips(model.config, n, style, progress)
+        clips = load_clips(data, model.config, n, style, progress)
         picks = choose_examples(clips, examples)
         truth = score_truth(clips, progress)
         scores, kept = score_model(model, clips, batch_size, dev, keep=picks, progress=progress)
@@ -618,7 +694,8 @@ def default_labels(paths: Sequence[str | Path]) -> list[str]:
 
 
 def run_compare(checkpoints: Sequence[str | Path], out: str | Path, names: Sequence[str] | None = None, n: int = 64,
-                style: str = "audio", batch_size: int = 2, device: str = "auto", examples: int = 3,
+                data: str = "procedural", style: str = "audio", batch_size: int = 2, device: str = "auto",
+                examples: int = 3,
                 progress: bool = True, command: str = "") -> dict:
     """The same held-out clips through every checkpoint; each later checkpoint against the first (B − A)."""
     from .runtime import resolve_device
@@ -640,8 +717,10 @@ def run_compare(checkpoints: Sequence[str | Path], out: str | Path, names: Seque
         if diff:
             raise UserError(f"{path}: makes different clips than {checkpoints[0]} ("
                             + ", ".join(f"{s} {getattr(m.config, s)} vs {getattr(first, s)}" for s in diff) + ")")
+    if data != "procedural":
+        video_files(data)
     with staged_output(out) as tmp:
-        clips = procedural_clips(first, n, style, progress)
+        clips = load_clips(data, first, n, style, progress)
         picks = choose_examples(clips, examples)
         truth = score_truth(clips, progress)
         scores, kept = {}, {}
@@ -698,7 +777,8 @@ def _compare_report(r: dict, labels: list[str], plots: list[str], videos: list[s
         label = key.split(" - ")[0]
         lines += ["", f"Paired differences {label} − {base} over the same clips (bootstrap 95% CI; the verdict "
                   "needs the interval of the improvement to exclude 0):", "",
-                  f"| metric | better | {label} − {base} | 95% CI | verdict | clips |", "| --- | --- | --- | --- | --- | --- |"]
+                  f"| metric | better | {label} − {base} | 95% CI | verdict | clips |",
+                  "| --- | --- | --- | --- | --- | --- |"]
         for m in METRIC_NAMES:
             d = diffs[m]
             lines.append(f"| {m} | {M.METRICS[m][0]} | {fmt(d['point'])} | {_ci(d['ci95'])} | {d['verdict']} "
