@@ -149,25 +149,31 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert step_checkpoints(run), "a checkpoint was written on SIGTERM"
 
 
-def torchrun(run_dir, nproc, *overrides):
+def torchrun(run_dir, nproc, *overrides, extra=()):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           "-m", "audio2video.train", "--config", str(TINY), "--run-dir", str(run_dir), "-q", *sets(*overrides)]
+           "-m", "audio2video.train", "--config", str(TINY), "--run-dir", str(run_dir), "-q", *sets(*overrides),
+           *extra]
     return subprocess.run(cmd, env=env1(), capture_output=True, text=True, timeout=300)
 
 
 def test_two_process_ddp_trains_and_sync_bn_matches_one_process(tmp_path):
-    common = [*MICRO, "steps=3", "ckpt_every=1000", "model.dropout=0.0", "loss.shuffle_weight=0.0", "sync_bn=true"]
-    two = torchrun(tmp_path / "two", 2, *common, "batch_size=2")
+    common = [*MICRO, "steps=3", "ckpt_every=1000", "model.dropout=0.0", "loss.shuffle_weight=0.0"]
+    two = torchrun(tmp_path / "two", 2, *common, "batch_size=2", extra=["--sync-bn"])
     assert two.returncode == 0, two.stderr[-2000:]
     assert [s for s, _ in step_checkpoints(tmp_path / "two")] == [3], "rank 0 alone writes, once"
     assert "2 process(es)" in two.stdout
-    one = subprocess.run(train_cmd(tmp_path / "one", *sets(*common, "batch_size=4")), env=env1(),
+    one = subprocess.run(train_cmd(tmp_path / "one", *sets(*common, "batch_size=4", "sync_bn=true")), env=env1(),
                          capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr[-2000:]
     a, b = final_weights(tmp_path / "two"), final_weights(tmp_path / "one")
     # Tolerance: float32 reductions in a different order (all-reduce of sums vs one batch), over 3 AdamW steps.
     worst = max((a[k].double() - b[k].double()).abs().max().item() for k in a if a[k].is_floating_point())
     assert worst < 1e-4, worst
+    # the control: without sync BN each process normalises over its own half batch, and the runs differ
+    plain = torchrun(tmp_path / "plain", 2, *common, "batch_size=2")
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    c = final_weights(tmp_path / "plain")
+    assert max((c[k].double() - b[k].double()).abs().max().item() for k in c if c[k].is_floating_point()) > 1e-3
 
 
 def test_smoke_tiny_config_learns_and_depends_on_audio(tmp_path):

@@ -410,11 +410,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where checkpoints, metrics.jsonl, samples and plots go")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
     p.add_argument("--device", help="auto (cuda, then mps, then cpu), cpu, cuda or mps; overrides the config")
+    p.add_argument("--sync-bn", action="store_true",
+                   help="under torchrun, BatchNorm statistics span all processes (same as --set sync_bn=true)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    overrides = list(args.overrides) + ([f"device={args.device}"] if args.device else [])
+    overrides = (list(args.overrides) + ([f"device={args.device}"] if args.device else [])
+                 + (["sync_bn=true"] if args.sync_bn else []))
     cfg = load_config(args.config, overrides)
     given = bool(args.config or overrides)
     train(cfg, args.run_dir, resume=args.resume, overrides_given=given, progress=not args.quiet)
