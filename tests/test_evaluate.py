@@ -193,6 +193,11 @@ def test_av_align_command_prints_each_file_and_the_mean(tmp_path, capsys):
     assert main(["av-align", *map(str, files)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and lines[0].startswith(str(files[0])) and lines[2].startswith("mean")
+    # several files: a bad one is reported and skipped, the others scored, and the exit is non-zero
+    assert main(["av-align", str(files[0]), str(tmp_path / "missing.mp4"), str(files[1])]) == 1
+    captured = capsys.readouterr()
+    assert len(captured.out.strip().splitlines()) == 3 and "1 failed" in captured.out
+    assert "missing.mp4: no such file" in captured.err and len(captured.err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("case", ["missing", "no_audio", "no_video"])

@@ -126,17 +126,24 @@ def cmd_av_align(args: argparse.Namespace) -> int:
 
     from .metrics import av_align_file
 
-    scores = []
+    scores, failed = [], 0
     for path in args.files:
-        r = av_align_file(path)
+        try:
+            r = av_align_file(path)
+        except UserError as e:
+            if len(args.files) == 1:
+                raise
+            print(f"audio2video av-align: error: {e}", file=sys.stderr)  # reported, skipped; the exit says so
+            failed += 1
+            continue
         scores.append(r.score)
         value = "undefined (no peaks)" if math.isnan(r.score) else f"{r.score:.4f}"
         print(f"{path}\t{value}\t(audio peaks {len(r.audio_peaks)}, video peaks {len(r.video_peaks)}, "
               f"matches {r.matches})")
     defined = [s for s in scores if not math.isnan(s)]
     mean = f"{sum(defined) / len(defined):.4f}" if defined else "undefined"
-    print(f"mean\t{mean}\t({len(defined)} of {len(scores)} files)")
-    return 0
+    print(f"mean\t{mean}\t({len(defined)} of {len(args.files)} files{f'; {failed} failed' if failed else ''})")
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
