@@ -54,6 +54,11 @@ def teardown() -> None:
         dist.destroy_process_group()
 
 
+def barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
 def all_agree(flag: bool, device: torch.device, any_: bool = True) -> bool:
     """Combine a per-process flag across processes: any of them (default) or all of them."""
     if not dist.is_initialized():

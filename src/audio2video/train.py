@@ -268,6 +268,7 @@ def _train(cfg, run_dir, resume, overrides_given, progress, d, device, stop) -> 
     if d.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
     cfg, latest = prepare_run_dir(run_dir, cfg, resume, overrides_given)
+    distributed.barrier()  # every process has checked the run dir before rank 0 writes into it
     torch.manual_seed(cfg.seed)
     if latest is not None:
         model = load_model(latest).train()
