@@ -177,3 +177,14 @@ def test_info_table_lists_every_stage_and_the_spec_figures():
     for text in ("conv1", "(1, 32, 12000)", "(1, 256, 187)", "layer4", "(90, 3, 128, 128)", "8,236,611", "~4.4M",
                  "3,159,552", "~2.7M", "176,032", "~200K", "4,901,027", "~1.5M"):
         assert text in table
+
+
+def test_export_to_fp16_keeps_the_model(tmp_path, tiny_checkpoint):
+    from audio2video.cli import main
+
+    assert main(["export", str(tiny_checkpoint), str(tmp_path / "half"), "--fp16"]) == 0
+    a, b = load_model(tiny_checkpoint), load_model(tmp_path / "half")
+    assert (tmp_path / "half" / "model.safetensors").stat().st_size < (tiny_checkpoint / "model.safetensors").stat().st_size
+    audio = torch.randn(1, 1, a.config.num_samples)
+    with torch.no_grad():
+        assert torch.allclose(a(audio), b(audio), atol=5e-3)

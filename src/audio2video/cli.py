@@ -146,6 +146,18 @@ def cmd_av_align(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import torch
+
+    from .models import load_model, save_pretrained
+
+    model = load_model(args.checkpoint)
+    out = save_pretrained(model, args.out, dtype=torch.float16 if args.fp16 else None)
+    size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+    print(f"wrote {out} ({model.kind}, {'fp16' if args.fp16 else 'fp32'} weights, {size:.1f} MB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -185,6 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="DIR", help="render with this model instead of the shipped one")
     p.add_argument("--untrained", action="store_true", help="render with a randomly initialised model")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("export", help="copy a checkpoint's model (config.json + model.safetensors), optionally as fp16",
+                       description="Write the model of a checkpoint directory (e.g. runs/x/checkpoints/best) to a "
+                                   "clean model directory without training state; --fp16 halves its size "
+                                   "(it loads back as fp32).")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a model or checkpoint directory")
+    p.add_argument("out", metavar="OUT", help="the model directory to write")
+    p.add_argument("--fp16", action="store_true", help="store floating-point tensors as float16")
+    p.set_defaults(func=cmd_export)
 
     from .train import add_arguments as add_train_arguments
 
