@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from . import metrics as M
 from .errors import UserError
+from .files import umask
 from .models import VideoModel, load_model
 from .runtime import autocast
 
@@ -359,7 +360,7 @@ def staged_output(out: str | Path) -> Iterator[Path]:
         raise UserError(f"{out}: cannot write here ({e.strerror or e})") from None
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~umask())
         if not out.exists():
             os.replace(tmp, out)
             return
@@ -369,12 +370,6 @@ def staged_output(out: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def jsonable(x):

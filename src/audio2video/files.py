@@ -14,11 +14,16 @@ def temp_path(path: Path, suffix: str = ".tmp") -> Path:
     return Path(tmp)
 
 
-def publish(tmp: Path, path: Path) -> None:
-    """Give `tmp` the permissions a normally created file gets (mkstemp makes 0600) and rename it to `path`."""
+def umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
     mask = os.umask(0)
     os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
+    return mask
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Give `tmp` the permissions a normally created file gets (mkstemp makes 0600) and rename it to `path`."""
+    os.chmod(tmp, 0o666 & ~umask())
     os.replace(tmp, path)
 
 
