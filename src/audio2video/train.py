@@ -287,6 +287,9 @@ def _train(cfg, run_dir, resume, overrides_given, progress, d, device, stop) -> 
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         best = state.get("best_val_loss")
+        if state.get("world_size", d.world) != d.world and d.is_main:
+            warnings.warn(f"resuming a {state['world_size']}-process run with {d.world} processes: training goes on, "
+                          "but the samples each step sees differ from the original run's", stacklevel=1)
     net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None) if d.enabled else model
     step_fn = torch.compile(net) if cfg.compile else net
     norm_buffers = [b for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
