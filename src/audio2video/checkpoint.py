@@ -9,7 +9,6 @@ kept, plus `best`. train_state.pt is written by this project itself and read bac
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -86,9 +85,3 @@ def load_state(directory: Path) -> dict[str, Any]:
     except Exception as e:  # noqa: BLE001 - any failure to read our own file is a corrupt checkpoint
         raise CheckpointError(f"{path}: cannot read training state ({str(e).splitlines()[0]})") from None
 
-
-def best_loss(run_dir: Path) -> float | None:
-    cfg = checkpoints_dir(run_dir) / "best" / "config.json"
-    if not cfg.is_file():
-        return None
-    return json.loads(cfg.read_text()).get("train", {}).get("val_loss")

@@ -161,8 +161,6 @@ class Job:
     input: Path
     output: Path
     error: str | None = None
-    skipped: bool = False
-    info: AudioInfo | None = None
 
 
 @dataclass
@@ -224,12 +222,11 @@ def run_batch(model: VideoModel, jobs: list[Job], options: GenerateOptions, skip
     todo = []
     for job in jobs:
         if skip_existing and job.output.exists():
-            job.skipped = True
             report.skipped.append(job)
             continue
         try:
             check_output(job)
-            job.info = probe_audio(job.input)
+            probe_audio(job.input)
             todo.append(job)
         except UserError as e:
             job.error = str(e)
