@@ -67,13 +67,16 @@ def test_features_shapes_and_silence():
     song = generate_music(3, spec, SILENT)
     tl = compute_features(song.waveform, spec, n_bands=10)
     T = spec.num_frames
-    for name in ("rms", "loudness", "onset", "peaks", "centroid", "brightness"):
+    for name in ("rms", "gain_db", "loudness", "onset", "peaks", "strength", "low", "centroid", "brightness",
+                 "level", "hue"):
         assert getattr(tl, name).shape == (T,), name
+    assert tl.energy.shape == (T, 3) and tl.chroma.shape == (T, 12)
     assert tl.bands.shape == (T, 10) and len(tl.band_edges) == 11
-    for name in ("loudness", "onset", "brightness", "bands"):
+    for name in ("loudness", "onset", "strength", "low", "brightness", "bands", "level", "energy", "hue"):
         v = getattr(tl, name)
         assert v.min() >= 0 and v.max() <= 1, name
-    assert abs(tl.chroma.sum() - 1) < 1e-5
+    rows = tl.chroma.sum(axis=1)
+    assert np.all((np.abs(rows - 1) < 1e-5) | (rows == 0)) and (rows > 0).sum() > T // 2
     assert np.all(tl.loudness[song.silent] == 0) and np.all(tl.bands[song.silent] == 0)
     assert not tl.peaks[song.silent].any()
     assert tl.loudness[~song.silent].mean() > 0.4
@@ -99,9 +102,11 @@ def test_onset_peaks_match_the_true_onsets():
         tl = compute_features(song.waveform, spec)
         true = np.unique(np.floor(song.onsets * spec.fps).astype(int))
         found = np.nonzero(tl.peaks)[0]
-        recall.append(np.mean([np.abs(found - o).min() <= 1 for o in true]) if len(found) else 0.0)
-        precision.append(np.mean([np.abs(true - f).min() <= 1 for f in found]) if len(found) else 0.0)
-    assert np.mean(recall) > 0.8 and np.mean(precision) > 0.9
+        # within [-1, +2] frames: the detector mirrors librosa's (what AV-Align scores against), which places an
+        # onset up to two frames after the note starts
+        recall.append(np.mean([np.any((found - o >= -1) & (found - o <= 2)) for o in true]) if len(found) else 0.0)
+        precision.append(np.mean([np.any((f - true >= -1) & (f - true <= 2)) for f in found]) if len(found) else 0.0)
+    assert np.mean(recall) > 0.9 and np.mean(precision) > 0.95
 
 
 def test_tempo_estimate_is_the_tempo_up_to_an_octave():

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from audio2video.data import (VISUALIZERS, ClipSpec, EngineConfig, MusicConfig, audio_style, composite,
-                              compute_features, generate_music, make_sample, seed_style)
+from audio2video.data import (VISUALIZERS, ClipSpec, EngineConfig, MusicConfig, composite, compute_features,
+                              generate_music, make_sample, make_style, seed_style)
+from audio2video.data.style import audio_style
 
 SPEC = ClipSpec()
 SILENT = MusicConfig(silence_prob=1.0)
@@ -24,6 +25,13 @@ def clip(seed, config=None):
     if key not in _CLIPS:
         _CLIPS[key] = _clip(seed, config)
     return _CLIPS[key]
+
+
+def near(found, onset, reverse=False):
+    """Whether a frame in `found` is within [-1, +2] frames of `onset` (the detector's latency: it mirrors
+    librosa's, which places onsets up to two frames after the note starts); `reverse` asks the converse."""
+    d = (onset - np.asarray(found)) if reverse else (np.asarray(found) - onset)
+    return bool(np.any((d >= -1) & (d <= 2)))
 
 
 def change(frames):
@@ -80,8 +88,8 @@ def test_onset_visualizers_move_on_the_true_onsets(name):
         peaks = np.nonzero((d >= prev) & (d > nxt) & (d > 1.3 * around) & (d > 0.2 * d.max()))[0]
         true = np.unique(np.floor(song.onsets * SPEC.fps).astype(int))            # sharp note starts
         any_note = np.unique(np.floor(np.concatenate(list(song.part_onsets.values())) * SPEC.fps).astype(int))
-        recall.append(np.mean([np.abs(peaks - o).min() <= 1 for o in true]))
-        precision.append(np.mean([np.abs(any_note - p).min() <= 1 for p in peaks]))
+        recall.append(np.mean([near(peaks, o) for o in true]))
+        precision.append(np.mean([near(any_note, p, reverse=True) for p in peaks]))
     assert np.mean(recall) > 0.7 and np.mean(precision) > 0.8, (recall, precision)
 
 
@@ -113,19 +121,25 @@ def test_composite_styles():
 
 
 def test_audio_style_is_a_function_of_the_audio():
-    """Same sound, different sample seeds -> same look; different sounds -> different looks."""
-    looks = set()
-    for seed in range(8):
+    """The audio style ignores the sample's RNG (same sound, different RNGs -> identical frames) and different
+    sounds look different (their colours and pictures differ)."""
+    hues, videos = [], []
+    for seed in range(6):
         _, tl = clip(seed)
-        looks.add(str(audio_style(tl).to_dict()))
-        again = compute_features(generate_music(seed, SPEC).waveform, SPEC)
-        assert audio_style(again).to_dict() == audio_style(tl).to_dict()
-    assert len(looks) == 8
+        a = composite(tl, make_style("audio", tl, np.random.default_rng(seed)), SPEC)
+        b = composite(tl, make_style("audio", tl, np.random.default_rng(1000 + seed)), SPEC)
+        assert np.array_equal(a, b)
+        hues.append(float(np.median(tl.hue)))
+        videos.append(a)
+    assert len({round(h, 2) for h in hues}) >= 4, hues           # the harmony colours each song
+    for i in range(len(videos) - 1):
+        assert np.abs(videos[i].mean(axis=(0, 2, 3)) - videos[i + 1].mean(axis=(0, 2, 3))).max() > 0.01
 
 
 def test_a_composited_clip_settles_in_silence():
+    tested = 0
     for mode in ("audio", "seed"):
-        for k in range(4):
+        for k in range(6):
             s = make_sample(4, k, config=EngineConfig(style=mode, music=SILENT))
             d = change(s.video)
             silent = s.song.silent
@@ -135,3 +149,5 @@ def test_a_composited_clip_settles_in_silence():
             sounding = ~silent
             sounding[0] = False
             assert d[settled].mean() < d[sounding].mean() / 5
+            tested += 1
+    assert tested >= 6, "too few clips had a silence long enough to test"

@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from .clip import ClipSpec
+from .controls import control_signals
 from .features import FeatureTimeline, compute_features
 from .music import MusicConfig, Song, generate_music
 from .style import STYLE_MODES, make_style
@@ -63,6 +64,7 @@ class Sample:
     timeline: FeatureTimeline
     style: Style
     meta: dict
+    controls: np.ndarray            # (num_frames, len(CONTROL_NAMES)) float32: what drives the layers, per frame
 
 
 def sample_rng(base_seed: int, k: int, split: str = "train") -> np.random.Generator:
@@ -83,7 +85,7 @@ def make_sample(base_seed: int, k: int, split: str = "train", config: EngineConf
     meta = {"base_seed": int(base_seed), "index": int(k), "split": split,
             "visualizers": [layer.visualizer for layer in style.layers], "events": song.events,
             "music": song.metadata(), "features": tl.summary(), "style": style.to_dict(), "spec": cfg.spec.to_dict()}
-    return Sample(song.waveform[None, :], video, song, tl, style, meta)
+    return Sample(song.waveform[None, :], video, song, tl, style, meta, control_signals(tl))
 
 
 def _shard() -> tuple[int, int]:

@@ -5,11 +5,11 @@ blurry average. So there are two modes:
 
 * `seed`  - palette, 1-3 layers, blend modes and every parameter drawn from the sample's RNG. Diversity, for
             models that will get a style input.
-* `audio` - the look is a deterministic function of the feature timeline, so an audio-only model can learn it:
-            hue from the pitch content (chroma on the circle of fifths), colour scheme from the mean spectral
-            centroid, saturation from loudness, one layer per band region (low: bass and kick, mid: lead and
-            pad, high: hats and snare) whose visualizer is picked by tempo / onset density / brightness and
-            which fades in and out as that region plays, and every parameter set by its audio cue.
+* `audio` - the look is a deterministic, local function of the feature timeline, so an audio-only model can
+            learn it: three large, soft layers (bloom: rings that zoom on kicks; petals that twist on hi-hats
+            and snares; burst: spokes thrown outward on every onset), each lit by its band region, coloured
+            around the harmony's hue (chroma on the circle of fifths, smoothed over +-0.75 s). Every onset moves
+            them, by as much as it is strong, and the motion decays monotonically until the next one.
 """
 from __future__ import annotations
 
@@ -21,48 +21,27 @@ from .visualizers.compositor import BLENDS, Layer, Style
 from .visualizers.palettes import SCHEMES, Palette
 
 STYLE_MODES = ("audio", "seed")
-LOW_ROLE = ("texture", "kaleido", "pulse")       # picked by tempo
-MID_ROLE = ("scope", "bars", "kaleido")          # picked by brightness
-HIGH_ROLE = ("grid", "rings", "particles")       # picked by onset density
 
 
-def audio_cues(tl: FeatureTimeline) -> dict[str, float]:
-    """Clip-level descriptors of the sound, each in [0, 1]."""
-    sounding = tl.loudness > 0.02
-    if not sounding.any():
-        return {"tempo": 0.5, "brightness": 0.5, "loudness": 0.0, "density": 0.0, "key": 0.0, "fixed": 0.5}
-    seconds = sounding.sum() / tl.fps
-    fifths = (7 * np.arange(12)) % 12                                      # pitch class -> circle-of-fifths slot
-    z = np.sum(tl.chroma * np.exp(2j * np.pi * fifths / 12))
-    # ranges chosen so that each cue spreads over [0, 1] across generated songs
-    cue = {
-        "tempo": np.log2(tl.tempo / 80.0) % 1.0 if tl.tempo > 0 else 0.5,   # octave-folded: 80 and 160 BPM agree
-        "brightness": (float(np.median(tl.brightness[sounding])) - 0.5) / 0.2,
-        "loudness": (float(tl.loudness[sounding].mean()) - 0.66) / 0.1,
-        "density": (tl.peaks.sum() / seconds - 3.0) / 3.0,                   # onset peaks per second of sound
-        "key": (np.angle(z) / (2 * np.pi)) % 1.0 if abs(z) > 0 else 0.0,
-        "fixed": 0.5,
-    }
-    return {k: float(np.clip(v, 0.0, 1.0)) for k, v in cue.items()}
+# The audio style's layers: (visualizer, parameters, blend, palette slot, opacity, band region that lights it).
+# Every parameter is fixed: what differs between songs and moments comes from the sound, frame by frame.
+AUDIO_LAYERS = (
+    ("bloom", {"rings": 2.2, "size": 0.95, "kick": 0.14}, "add", 0, 0.95, "low"),
+    ("petals", {"folds": 5, "twist": 0.22, "bend": 0.35, "reach": 0.75}, "screen", 1, 0.85, "mid"),
+    ("burst", {"spokes": 10, "jump": 0.3, "width": 0.18}, "screen", 2, 0.8, "high"),
+)
 
 
-def _pick(options: tuple[str, ...], u: float) -> str:
-    return options[min(int(u * len(options)), len(options) - 1)]
-
-
-def audio_style(tl: FeatureTimeline) -> Style:
-    cue = audio_cues(tl)
-    schemes = list(SCHEMES)
-    palette = Palette.build(hue=cue["key"], scheme=_pick(tuple(schemes), cue["brightness"]),
-                            saturation=0.6 + 0.35 * cue["loudness"])
-    params = lambda name: {k: p.value(cue[p.cue]) for k, p in VISUALIZERS[name].params.items()}
-    low = _pick(LOW_ROLE, cue["tempo"])
-    mid = _pick(tuple(v for v in MID_ROLE if v != low), cue["brightness"])
-    high = _pick(HIGH_ROLE, cue["density"])
-    layers = [Layer(low, params(low), "add", 0, 0.9, "low"),
-              Layer(mid, params(mid), "screen", 1, 0.9, "mid"),
-              Layer(high, params(high), "screen", 2, 1.0, "high")]
-    return Style("audio", palette, layers, hue_drift=0.08)
+def audio_style(tl: FeatureTimeline | None = None) -> Style:
+    """The look as a function of the sound, and only of the sound near each frame: colours turn with the
+    harmony's hue (smoothed over +-0.75 s), each layer is lit by its band region (smoothed over +-0.5 s), sizes
+    follow the slow loudness and every onset moves the layers (kicks the rings, hi-hats the petals and spokes).
+    No clip-level statistic enters, so any window of a song looks like the same moment of the whole song.
+    (`tl` is accepted for symmetry with `make_style`; the style itself is the same for every timeline.)"""
+    palette = Palette.build(hue=0.0, scheme="audio", saturation=0.85)
+    layers = [Layer(name, dict(params), blend, slot, opacity, gate)
+              for name, params, blend, slot, opacity, gate in AUDIO_LAYERS]
+    return Style("audio", palette, layers, hue_drift=0.0, follow_harmony=True)
 
 
 def seed_style(rng: np.random.Generator) -> Style:

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..features import FeatureTimeline
+from ..onsets import hann_smooth
 
 CUES = ("tempo", "brightness", "loudness", "density", "key", "fixed")
 
@@ -78,6 +79,31 @@ def grid(height: int, width: int):
     return x, y, r, theta
 
 
+# How many frames of the timeline before and after a frame its picture may depend on (`impulses`, `lit`).
+RENDER_CONTEXT = (12, 3)
+FADE = RENDER_CONTEXT[1]
+BINS, DMAX = 256, 1.6      # radius bins of the radial lookups, and the radius they span (past the corners)
+
+
+@lru_cache(maxsize=16)
+def radius_index(height: int, width: int) -> np.ndarray:
+    """Per pixel, its radius bin (BINS bins over [0, DMAX]): for fields that depend on the radius only."""
+    return bin_index(grid(height, width)[2].reshape(-1), 0.0, DMAX, BINS)
+
+
+def radii() -> np.ndarray:
+    """The radius at the centre of each of the BINS bins: (BINS,)."""
+    return ((np.arange(BINS) + 0.5) * (DMAX / BINS)).astype(np.float32)
+
+
+@lru_cache(maxsize=16)
+def polar_index(height: int, width: int, angles: int, rbins: int, rmax: float) -> np.ndarray:
+    """Per pixel: angle bin (of `angles` over the full turn, 0 at theta = -pi) * rbins + radius bin."""
+    _, _, r, theta = grid(height, width)
+    a = bin_index(theta.reshape(-1), -np.pi, np.pi, angles)
+    return a * rbins + bin_index(r.reshape(-1), 0.0, rmax, rbins)
+
+
 def bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     """Map values to integer bins 0..bins-1 over [lo, hi] (clamped)."""
     return np.clip(((values - lo) / (hi - lo) * bins).astype(np.int64), 0, bins - 1)
@@ -104,12 +130,44 @@ def follow(x: np.ndarray, attack: float = 1.0, release: float = 0.3) -> np.ndarr
 def strength(tl: FeatureTimeline, floor: float = 0.5) -> np.ndarray:
     """Per frame, how hard onset visualizers fire: 0 off the onset peaks, floor..1 on them (even a soft onset
     shows clearly, a hard one more)."""
-    return (tl.peaks * (floor + (1.0 - floor) * tl.onset)).astype(np.float32)
+    return (tl.peaks * (floor + (1.0 - floor) * tl.strength)).astype(np.float32)
 
 
 def hits(tl: FeatureTimeline, half_life: float = 3.0) -> np.ndarray:
     """An impulse at each onset peak (see `strength`), decaying with `half_life` frames."""
     return follow(strength(tl), 1.0, 1.0 - 0.5 ** (1.0 / half_life))
+
+
+def impulses(tl: FeatureTimeline, weight: np.ndarray | None = None, decay: float = 0.55,
+             span: int = RENDER_CONTEXT[0]) -> np.ndarray:
+    """How far an onset-driven layer is displaced: at each onset an impulse of 0.4 + 0.6 * strength (times
+    `weight`, per frame), decaying geometrically by `decay` per frame and gone after `span` frames. Because the
+    displacement relaxes geometrically, the motion (its frame-to-frame change) jumps on the onset and then
+    decays monotonically: one motion peak per onset, none of its own. Finite, so a frame depends only on the
+    last `span` frames (RENDER_CONTEXT)."""
+    amount = tl.peaks * (0.4 + 0.6 * tl.strength)
+    if weight is not None:
+        amount = amount * weight
+    # r^k - r^span rather than r^k cut off: the last step down is geometric too, so motion never rises again
+    kernel = (decay ** np.arange(span) - decay ** span) / (1 - decay ** span)
+    return np.convolve(amount.astype(np.float64), kernel)[:tl.num_frames].astype(np.float32)
+
+
+def kick_drive(tl: FeatureTimeline) -> np.ndarray:
+    """Impulses weighted towards low onsets (kicks): what zooms the bloom."""
+    return impulses(tl, 0.35 + 0.65 * tl.low)
+
+
+def twist_drive(tl: FeatureTimeline) -> np.ndarray:
+    """Impulses weighted towards high onsets (hi-hats, snares): what turns the petals."""
+    return impulses(tl, 1.0 - 0.65 * tl.low)
+
+
+def lit(tl: FeatureTimeline) -> np.ndarray:
+    """How visible the onset-driven layers are: the slow loudness (smoothed over +-0.5 s), times a quick fade
+    (+-FADE frames) to 0 in silence, so a silence goes still within a few frames."""
+    sounding = hann_smooth((tl.loudness > 0.02).astype(np.float32), FADE)
+    return (np.clip(tl.level / 0.25, 0.0, 1.0) * np.clip(2 * sounding - 1, 0.0, 1.0)).astype(np.float32)
 
 
 def presence(tl: FeatureTimeline) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 from ..clip import ClipSpec
 from ..features import FeatureTimeline
 from . import VISUALIZERS
-from .base import follow, grid
+from .base import grid
 from .palettes import Palette, hsv_to_rgb
 
 BLENDS = ("add", "screen", "over", "mask")
@@ -49,10 +49,11 @@ class Style:
     palette: Palette
     layers: list[Layer] = field(default_factory=list)
     hue_drift: float = 0.06            # how far (turns) colours follow the spectral centroid
+    follow_harmony: bool = False       # audio style: every colour turns with the harmony's hue, frame by frame
 
     def to_dict(self) -> dict:
         return {"mode": self.mode, "palette": self.palette.to_dict(), "hue_drift": round(self.hue_drift, 3),
-                "layers": [layer.to_dict() for layer in self.layers]}
+                "follow_harmony": self.follow_harmony, "layers": [layer.to_dict() for layer in self.layers]}
 
 
 @lru_cache(maxsize=16)
@@ -62,15 +63,21 @@ def _vignette(height: int, width: int) -> np.ndarray:
 
 
 def gate_curve(tl: FeatureTimeline, region: str) -> np.ndarray:
-    """How much a band region is playing, per frame, in [0, 1] (smoothed)."""
-    B = tl.bands.shape[1]
-    lo, hi = {"low": (0, B // 4), "mid": (B // 4, 2 * B // 3), "high": (2 * B // 3, B)}[region]
-    e = tl.bands[:, lo:hi].mean(axis=1)
-    return follow(np.clip((e - 0.3) / 0.35, 0.0, 1.0), 0.6, 0.25)
+    """How much a band region ("low", "mid" or "high") is playing, per frame, in [0.2, 1]: its energy smoothed
+    over +-0.5 s, so a layer fades in and out with its part instead of flickering with it."""
+    e = tl.energy[:, {"low": 0, "mid": 1, "high": 2}[region]]
+    return (0.2 + 0.8 * np.clip((e - 0.1) / 0.4, 0.0, 1.0)).astype(np.float32)
 
 
-def layer_colors(tl: FeatureTimeline, style: Style) -> np.ndarray:
-    """(T, 3 slots, 3 RGB): the palette's colours, hue nudged by the (held) spectral centroid."""
+def layer_colors(tl: FeatureTimeline, style: Style) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 3 slots, 3 RGB) layer colours and (T, 3) background. Seed style: the palette's colours, hue nudged by
+    the (held) spectral centroid. Audio style (`follow_harmony`): the palette's hue offsets around the
+    harmony's hue of each frame (itself smoothed over +-0.75 s), so colours drift with the song."""
+    pal = style.palette
+    if style.follow_harmony:
+        base = tl.hue.astype(np.float64)
+        background = hsv_to_rgb(base + 0.55, 0.6, 0.07)
+        return hsv_to_rgb(base[:, None] + pal.hues[None, :], pal.sats[None, :], pal.values[None, :]), background
     b = tl.brightness.copy()
     sounding = tl.loudness > 0.02
     if sounding.any():   # hold the last sounding value through silence so colours do not jump there
@@ -81,8 +88,8 @@ def layer_colors(tl: FeatureTimeline, style: Style) -> np.ndarray:
     else:
         centre = 0.5
     shift = style.hue_drift * np.clip((b - centre) * 4, -1, 1)                  # (T,)
-    pal = style.palette
-    return hsv_to_rgb(pal.hues[None, :] + shift[:, None], pal.sats[None, :], pal.values[None, :])
+    colors = hsv_to_rgb(pal.hues[None, :] + shift[:, None], pal.sats[None, :], pal.values[None, :])
+    return colors, np.broadcast_to(pal.background, (len(b), 3))
 
 
 class _Scratch(threading.local):
@@ -112,10 +119,10 @@ def composite(tl: FeatureTimeline, style: Style, spec: ClipSpec | None = None) -
     tmp = _scratch.get("tmp", (T, H * W))
     colors = np.empty((T, 3, K), dtype=np.float32)
     weights[0] = _vignette(H, W)
-    background = style.palette.background
+    palette, background = layer_colors(tl, style)
     colors[:, :, 0] = background
     # layer colours leave headroom for the background, so add-then-screen chains never pass 1 and need no clip
-    palette = layer_colors(tl, style) * np.float32(0.999 * (1.0 - background.max()))
+    palette = palette * (0.999 * (1.0 - background.max(axis=1)))[:, None, None].astype(np.float32)
     needs_clip = False
     for k, layer in enumerate(style.layers, start=1):
         a = weights[k]                                          # every visualizer field is in [0, 1]

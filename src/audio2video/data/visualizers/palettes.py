@@ -12,6 +12,7 @@ SCHEMES = {
     "triadic": (0.0, 1 / 3, 2 / 3),
     "split": (0.0, 0.42, 0.58),
     "monochrome": (0.0, 0.0, 0.02),
+    "audio": (0.0, 0.1, -0.12),          # the audio style's: close hues, so screened layers stay colourful
 }
 
 

@@ -1,18 +1,9 @@
 """Rings spawned at the centre on every onset, expanding and fading."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from .base import Param, Visualizer, bin_index, grid, hits, lookup, presence, strength
-
-BINS, DMAX = 256, 1.6
-
-
-@lru_cache(maxsize=16)
-def _radius_index(height: int, width: int) -> np.ndarray:
-    return bin_index(grid(height, width)[2].reshape(-1), 0.0, DMAX, BINS)
+from .base import BINS, DMAX, Param, Visualizer, hits, lookup, presence, radius_index, strength
 
 
 class Rings(Visualizer):
@@ -44,4 +35,4 @@ class Rings(Visualizer):
         table += (p["flash"] * hits(tl, 1.2))[:, None] * np.exp(-((d / 0.4) ** 2))[None, :]
         np.minimum(table, 1.0, out=table)
         table *= gain[:, None]
-        lookup(table, _radius_index(height, width), out)
+        lookup(table, radius_index(height, width), out)

@@ -1,18 +1,9 @@
 """A plasma texture that flows only while there is sound, as bright as the sound is loud."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from .base import Param, Visualizer, bin_index, clock, grid, lookup
-
-BINS, DMAX = 256, 1.6
-
-
-@lru_cache(maxsize=16)
-def _radius_index(height: int, width: int) -> np.ndarray:
-    return bin_index(grid(height, width)[2].reshape(-1), 0.0, DMAX, BINS)
+from .base import BINS, DMAX, Param, Visualizer, clock, grid, lookup, radius_index
 
 
 class Texture(Visualizer):
@@ -29,14 +20,14 @@ class Texture(Visualizer):
         x, y, _, _ = grid(height, width)
         c = 2 * np.pi * clock(tl, p["speed"])[:, None]
         k = p["scale"]
-        # three waves whose sum is in [0, 3]; the horizontal and radial ones carry the +1.5 offset
+        # three waves; the horizontal one carries a +2.5 offset, so their sum is in [-0.5, 5.5]
         sx = (np.sin(k * x[None, :] + c) + 2.5).astype(np.float32)                        # (T, W)
         sy = np.sin(k * p["skew"] * y[None, :] - 0.7 * c + 1.0).astype(np.float32)         # (T, H)
         d = ((np.arange(BINS) + 0.5) * (DMAX / BINS)).astype(np.float32)
         sr = np.sin(1.7 * k * d[None, :] - 1.3 * c).astype(np.float32)                     # (T, BINS)
         v = out
-        lookup(sr, _radius_index(height, width), v)
+        lookup(sr, radius_index(height, width), v)
         v += sx[:, None, :]
-        v += sy[:, :, None]                                                                # in [-0.5, 5.5]
+        v += sy[:, :, None]                                                                # in [-0.5, 5.5]; squared / 5.5**2: [0, 1]
         np.multiply(v, v, out=v)
         v *= (tl.loudness ** 2 / 30.25 * gain)[:, None, None]                                    # square for contrast
