@@ -4,8 +4,9 @@ This is the single contract every visualizer reads, and it is local: every value
 within about a second of its frame, through fixed scales or windows of fixed length, never on statistics of
 the whole clip. So a song cut into overlapping windows gets the same features in the overlaps (given the
 context), and a loud mastered mix and a quiet procedural one map into the same ranges: the waveform is first
-level-normalised (`onsets.normalize_level`: an automatic gain over +-0.5 s). Measured from the code: a
-frame depends on at most 1.6 s of audio before it and 1.3 s after it (CONTEXT_SECONDS rounds that up).
+level-normalised (`onsets.normalize_level`: an automatic gain over +-0.5 s). Read from the code: a frame's
+motion (onsets) depends on at most 1.7 s of audio before it and 0.7 s after it; its colour (the harmony,
+smoothed over +-1.5 s so it drifts) on 2.1 s either side. CONTEXT_SECONDS rounds that up.
 
 Frame i covers the audio samples [round(i * hop), round((i + 1) * hop)) with hop = sample_rate / fps; its
 spectrum is taken over exactly that span (zero-padded, lightly tapered), so a note that starts inside frame i
@@ -25,7 +26,7 @@ Per frame (T = number of frames), all float32:
     brightness  the centroid on a log scale, mapped to [0, 1]
     level       loudness smoothed over +-0.5 s (Hann): what slow properties (sizes, which layers are lit) follow
     energy      (T, 3) low / mid / high band energy smoothed over +-0.5 s
-    chroma      (T, 12) pitch-class profile (C, C#, ..., B) of 100 Hz - 2 kHz, smoothed over +-0.75 s, sums to 1
+    chroma      (T, 12) pitch-class profile (C, C#, ..., B) of 100 Hz - 2 kHz, smoothed over +-1.5 s, sums to 1
                 (or 0 in silence)
     hue         (T,) turns: the chroma's direction on the circle of fifths (the harmony's colour)
 Per clip (metadata only; no visual reads it):
@@ -44,8 +45,8 @@ from .onsets import detect_onsets, hann_smooth, level_gain, normalize_level, spe
 N_FFT = 1024
 MIN_DB, MAX_DB = -40.0, -8.0          # after normalisation to -20 dB: typical frames sit around the middle
 BAND_LO = 40.0
-SLOW_SECONDS, HARMONY_SECONDS = 0.5, 0.75
-CONTEXT_SECONDS = 2          # a frame's features depend on at most this much audio on either side of it
+SLOW_SECONDS, HARMONY_SECONDS = 0.5, 1.5
+CONTEXT_SECONDS = 3          # a frame's features depend on at most this much audio on either side of it
 
 
 @dataclass

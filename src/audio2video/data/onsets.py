@@ -30,7 +30,7 @@ NORM_SECONDS = 1.0           # the onset envelope is divided by its maximum over
 HOPS_PER_SECOND = 45         # the detector's hop (librosa's is 512 / 22050 s, 1 / 43.07 s): 1/45 s puts every
                              # whole second on the grid, so a song's features can be computed in pieces
 N_MELS, LOW_HZ = 64, 250.0
-DELTA = 0.1                  # librosa's 0.07 fires on too much of quiet, dense passages once normalised locally
+DELTA = 0.15                 # librosa's 0.07 fires on too much of quiet, dense passages once normalised locally
 ABS_FLOOR = 4.0              # mean positive log-mel flux (dB) below which the envelope is not scaled up
 
 

@@ -8,7 +8,7 @@ blurry average. So there are two modes:
 * `audio` - the look is a deterministic, local function of the feature timeline, so an audio-only model can
             learn it: three large, soft layers (bloom: rings that zoom on kicks; petals that twist on hi-hats
             and snares; burst: spokes thrown outward on every onset), each lit by its band region, coloured
-            around the harmony's hue (chroma on the circle of fifths, smoothed over +-0.75 s). Every onset moves
+            around the harmony's hue (chroma on the circle of fifths, smoothed over +-1.5 s). Every onset moves
             them, by as much as it is strong, and the motion decays monotonically until the next one.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ AUDIO_LAYERS = (
 
 def audio_style(tl: FeatureTimeline | None = None) -> Style:
     """The look as a function of the sound, and only of the sound near each frame: colours turn with the
-    harmony's hue (smoothed over +-0.75 s), each layer is lit by its band region (smoothed over +-0.5 s), sizes
+    harmony's hue (smoothed over +-1.5 s), each layer is lit by its band region (smoothed over +-0.5 s), sizes
     follow the slow loudness and every onset moves the layers (kicks the rings, hi-hats the petals and spokes).
     No clip-level statistic enters, so any window of a song looks like the same moment of the whole song.
     (`tl` is accepted for symmetry with `make_style`; the style itself is the same for every timeline.)"""

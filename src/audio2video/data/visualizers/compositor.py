@@ -72,12 +72,13 @@ def gate_curve(tl: FeatureTimeline, region: str) -> np.ndarray:
 def layer_colors(tl: FeatureTimeline, style: Style) -> tuple[np.ndarray, np.ndarray]:
     """(T, 3 slots, 3 RGB) layer colours and (T, 3) background. Seed style: the palette's colours, hue nudged by
     the (held) spectral centroid. Audio style (`follow_harmony`): the palette's hue offsets around the
-    harmony's hue of each frame (itself smoothed over +-0.75 s), so colours drift with the song."""
+    harmony's hue of each frame (itself smoothed over +-1.5 s), so colours drift with the song."""
     pal = style.palette
     if style.follow_harmony:
         base = tl.hue.astype(np.float64)
         background = hsv_to_rgb(base + 0.55, 0.6, 0.07)
-        return hsv_to_rgb(base[:, None] + pal.hues[None, :], pal.sats[None, :], pal.values[None, :]), background
+        colors = hsv_to_rgb(base[:, None] + pal.hues[None, :], pal.sats[None, :], pal.values[None, :])
+        return even_luma(colors), background
     b = tl.brightness.copy()
     sounding = tl.loudness > 0.02
     if sounding.any():   # hold the last sounding value through silence so colours do not jump there
@@ -90,6 +91,18 @@ def layer_colors(tl: FeatureTimeline, style: Style) -> tuple[np.ndarray, np.ndar
     shift = style.hue_drift * np.clip((b - centre) * 4, -1, 1)                  # (T,)
     colors = hsv_to_rgb(pal.hues[None, :] + shift[:, None], pal.sats[None, :], pal.values[None, :])
     return colors, np.broadcast_to(pal.background, (len(b), 3))
+
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)       # the grey level optical flow sees (OpenCV's)
+
+
+def even_luma(colors: np.ndarray, target: float = 0.4, strength: float = 0.8) -> np.ndarray:
+    """Colours scaled part of the way towards one grey level (and never past 1): a yellow is as bright as a
+    blue to the eye's luma only at strength 1; at 0.5 a hue drifting through the wheel changes the grey picture
+    little, so it makes no optical flow of its own, while colours keep their character."""
+    luma = np.maximum(colors @ LUMA, 1e-6)[..., None]
+    scaled = colors * (target / luma) ** strength
+    return (scaled / np.maximum(scaled.max(axis=-1, keepdims=True), 1.0)).astype(np.float32)
 
 
 class _Scratch(threading.local):
