@@ -1,6 +1,6 @@
 """Benchmark the procedural data engine on one core: clips per second for generation + rendering.
 
-    .venv/bin/python benchmarks/data_engine.py [--n 200] [--size 128] [--frames-seconds 3]
+    .venv/bin/python benchmarks/data_engine.py [--n 200] [--size 128] [--seconds 3]
 
 Prints JSON: clips/s overall (the default `audio` style and the `seed` style), per visualizer (music +
 features + that visualizer alone, composited), and baselines measured in the same run - allocating and

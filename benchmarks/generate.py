@@ -43,7 +43,7 @@ def phase(kind: str, src: str, ckpt: str, batch: int) -> dict:
 import json, resource, sys, time
 t = time.perf_counter()
 if {kind!r} == 'decode':
-    from audio2video.media import load_audio
+    from audio2video.io.media import load_audio
     audio, info = load_audio({src!r})
 else:
     from audio2video.cli import main

@@ -29,11 +29,11 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
 CHILD = r"""
 import json, resource, sys, time
 import torch
-from audio2video.config import load_config
+from audio2video.training.config import load_config
 from audio2video.data.procedural import make_sample
-from audio2video.losses import per_clip_loss
+from audio2video.training.losses import per_clip_loss
 from audio2video.models import build_model
-from audio2video.train import engine_config
+from audio2video.training.data import engine_config
 
 kind, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 cfg = load_config(None, [f"model.kind={kind}", f"batch_size={batch}"])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from audio2video.media import audio_frames_from_array
+from audio2video.io.media import audio_frames_from_array
 from audio2video.models import ModelConfig, build_model
 
 torch.set_num_threads(2)

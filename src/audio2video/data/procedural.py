@@ -4,7 +4,8 @@ Sample k of base seed s is a pure function of (s, k, split, config): its generat
 SeedSequence(entropy=s, spawn_key=(split, k)). Training and held-out samples use different spawn keys, so the
 two seed spaces never meet. In `__iter__` the sample indices are dealt out across DDP ranks and DataLoader
 workers (k = start + shard + i * n_shards, shard = rank * num_workers + worker), so each sample is yielded
-exactly once, and sample k is the same sample whatever the number of workers or ranks.
+exactly once, and sample k is the same sample whatever the number of workers or ranks (the caller passes
+rank and world size explicitly).
 
     ds = ProceduralDataset(length=1000, base_seed=0)     # finite; length=None streams forever
     audio, video = ds[0]                                 # also works in a DataLoader with any num_workers
@@ -41,18 +42,11 @@ class EngineConfig:
             raise ValueError(f"unknown style mode {self.style!r}; choose from {STYLE_MODES}")
 
 
-class ClipSizeError(ValueError):
-    """A model config whose clip length and frame count give no whole number of frames per second."""
-
-
-def engine_config_for(model, style: str = "audio") -> EngineConfig:
-    """The engine settings that make clips of a model's sizes (`model`: a ModelConfig, or anything with
-    sample_rate, clip_seconds, fps, frame_size, num_samples and frames). Training and evaluation both use it,
-    so a model is always scored on clips made exactly like the ones it learned from."""
-    spec = ClipSpec(sample_rate=model.sample_rate, duration=model.clip_seconds, fps=int(round(model.fps)),
-                    height=model.frame_size, width=model.frame_size)
-    if spec.num_samples != model.num_samples or spec.num_frames != model.frames:
-        raise ClipSizeError("model.frames / model.clip_seconds must give a whole number of frames per second")
+def engine_config_for(clip, style: str = "audio") -> EngineConfig:
+    """The engine settings that make clips of geometry `clip`: a ClipSpec, or anything that converts to one with
+    `clip_spec()` (a ModelConfig). Training and evaluation both use it, so a model is always scored on clips made
+    exactly like the ones it learned from."""
+    spec = clip if isinstance(clip, ClipSpec) else clip.clip_spec()
     return EngineConfig(spec=spec, style=style)
 
 
@@ -97,10 +91,11 @@ class ProceduralDataset(IterableDataset):
     """Yields (audio (1, N) float32, video (T, 3, H, W) float32 in [0, 1]), plus a metadata dict when
     `return_meta` (batch those with `collate_with_meta`). `length=None` streams forever.
 
-    rank / world_size default to torch.distributed's when it is initialised, else 0 / 1."""
+    `rank` / `world_size` deal the indices across processes (default 0 / 1): the caller that knows the process
+    group passes them; the dataset never reads global distributed state."""
 
     def __init__(self, length: int | None = None, base_seed: int = 0, split: str = "train",
-                 config: EngineConfig | None = None, rank: int | None = None, world_size: int | None = None,
+                 config: EngineConfig | None = None, rank: int = 0, world_size: int = 1,
                  start: int = 0, return_meta: bool = False):
         super().__init__()
         if length is not None and length < 0:
@@ -116,12 +111,7 @@ class ProceduralDataset(IterableDataset):
         return self.length
 
     def _rank_world(self) -> tuple[int, int]:
-        if self.rank is not None or self.world_size is not None:
-            rank, world = self.rank or 0, self.world_size or 1
-        elif torch.distributed.is_available() and torch.distributed.is_initialized():
-            rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
-        else:
-            rank, world = 0, 1
+        rank, world = self.rank, self.world_size
         if not 0 <= rank < world:
             raise ValueError(f"rank {rank} is not in [0, {world})")
         return rank, world

@@ -5,7 +5,20 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-MODEL_KINDS = ("hybrid", "legacy")
+from ..data.clip import ClipSpec
+
+# Filled by the model classes themselves (VideoModel subclasses register their kind when they are defined),
+# so adding a model is one edit: its module.
+MODEL_KINDS: list[str] = []
+
+
+def register_kind(kind: str) -> None:
+    if kind not in MODEL_KINDS:
+        MODEL_KINDS.append(kind)
+
+
+class ClipSizeError(ValueError):
+    """A model config whose clip length and frame count give no whole number of frames per second."""
 
 
 @dataclass
@@ -60,6 +73,15 @@ class ModelConfig:
     @property
     def seed_size(self) -> int:
         return self.frame_size // 2 ** (len(self.decoder_channels) + 1)
+
+    def clip_spec(self) -> ClipSpec:
+        """The model's clip as the data engine's one clip-geometry type (square frames, whole frames per second)."""
+        fps = int(round(self.fps))
+        spec = ClipSpec(sample_rate=self.sample_rate, duration=self.clip_seconds, fps=fps, height=self.frame_size,
+                        width=self.frame_size)
+        if spec.num_samples != self.num_samples or spec.num_frames != self.frames:
+            raise ClipSizeError("model.frames / model.clip_seconds must give a whole number of frames per second")
+        return spec
 
     def encoder_lengths(self) -> list[int]:
         """Time steps after each encoder conv (12000, 3000, 750, 187 for the spec)."""

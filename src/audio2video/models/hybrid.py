@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import VideoModel
-from .blocks import AudioEncoder, SinusoidalPositionalEncoding
 from .config import ModelConfig
+from .layers import AudioEncoder, SinusoidalPositionalEncoding, conv_stages
+from .modeling import VideoModel
 
 
 class AudioToVideoNet(VideoModel):
@@ -45,11 +45,11 @@ class AudioToVideoNet(VideoModel):
         return self.decode(self.encode(audio))
 
     def stages(self) -> list[tuple[str, str, list[nn.Module]]]:
-        return (_conv_blocks(self.encoder.convs, "conv", "encoder")
+        return (conv_stages(self.encoder.convs, "conv", "encoder")
                 + [("interpolate", "encoder", [self.encoder.to_frames]), ("pos_enc", "transformer", [self.pos_enc])]
                 + [(f"layer{i + 1}", "transformer", [m]) for i, m in enumerate(self.transformer.layers)]
                 + [("final_norm", "transformer", [self.transformer.norm]), ("spatial_seed", "decoder", [self.seed])]
-                + _conv_blocks(self.decoder, "convT", "decoder"))
+                + conv_stages(self.decoder, "convT", "decoder"))
 
 
 def _frame_decoder(seed_channels: int, widths: tuple[int, ...]) -> nn.Sequential:
@@ -62,12 +62,3 @@ def _frame_decoder(seed_channels: int, widths: tuple[int, ...]) -> nn.Sequential
     layers += [nn.ConvTranspose2d(in_ch, 3, 4, stride=2, padding=1), nn.Sigmoid()]
     return nn.Sequential(*layers)
 
-
-def _conv_blocks(seq: nn.Sequential, prefix: str, group: str) -> list[tuple[str, str, list[nn.Module]]]:
-    """Group a conv/activation/norm Sequential into one summary stage per conv."""
-    blocks: list[list[nn.Module]] = []
-    for m in seq:
-        if isinstance(m, (nn.Conv1d, nn.ConvTranspose2d)):
-            blocks.append([])
-        blocks[-1].append(m)
-    return [(f"{prefix}{i + 1}", group, block) for i, block in enumerate(blocks)]

@@ -7,10 +7,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import VideoModel
-from .blocks import AudioEncoder
 from .config import ModelConfig
-from .hybrid import _conv_blocks
+from .layers import AudioEncoder, conv_stages
+from .modeling import VideoModel
 
 
 class AudioToVideoNetLegacy(VideoModel):
@@ -44,5 +43,5 @@ class AudioToVideoNetLegacy(VideoModel):
     def stages(self) -> list[tuple[str, str, list[nn.Module]]]:
         linears = [i for i, m in enumerate(self.decoder) if isinstance(m, nn.Linear)]
         mlp = [(f"mlp{n + 1}", "decoder", list(self.decoder[i:i + 2])) for n, i in enumerate(linears)]
-        return (_conv_blocks(self.encoder.convs, "conv", "encoder")
+        return (conv_stages(self.encoder.convs, "conv", "encoder")
                 + [("interpolate", "encoder", [self.encoder.to_frames])] + mlp)

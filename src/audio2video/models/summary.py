@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .base import VideoModel
+from .modeling import VideoModel
 
 # The spec's own approximate breakdown (hybrid only). Its decoder figure leaves out the 4.2M-parameter
 # spatial seed Linear(256 -> 256*8*8), which is why the real total is larger.
@@ -56,7 +56,8 @@ def format_table(model: VideoModel) -> str:
     for s in stages:
         groups[s.group] = groups.get(s.group, 0) + s.params
     total = sum(p.numel() for p in model.parameters())
-    assert total == sum(groups.values()), "every parameter belongs to exactly one stage"
+    if total != sum(groups.values()):  # a bug in the model's stages(), not the user's input
+        raise RuntimeError(f"{type(model).__name__}.stages() does not cover every parameter exactly once")
     show_spec = cfg.kind == "hybrid"
     lines.append(f"{'component':<27}{'parameters':>12}" + (f"{'spec (approx.)':>17}" if show_spec else ""))
     for group, count in list(groups.items()) + [("total", total)]:

@@ -1,0 +1,6 @@
+"""`python -m audio2video.cli COMMAND ...`"""
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,27 @@
+"""`audio2video export`: a checkpoint's model as a clean model directory, optionally fp16."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="copy a checkpoint's model (config.json + model.safetensors), optionally as fp16",
+                       description="Write the model of a checkpoint directory (e.g. runs/x/checkpoints/best) to a "
+                                   "clean model directory without training state; --fp16 halves its size "
+                                   "(it loads back as fp32).")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a model or checkpoint directory")
+    p.add_argument("out", metavar="OUT", help="the model directory to write")
+    p.add_argument("--fp16", action="store_true", help="store floating-point tensors as float16")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..models import load_model
+
+    model = load_model(args.checkpoint)
+    out = model.save_pretrained(args.out, dtype=torch.float16 if args.fp16 else None)
+    size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+    print(f"wrote {out} ({model.kind}, {'fp16' if args.fp16 else 'fp32'} weights, {size:.1f} MB)")
+    return 0

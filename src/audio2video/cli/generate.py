@@ -1,0 +1,60 @@
+"""`audio2video generate`: any audio (or video) file, or many, -> mp4."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+from .common import add_device, add_quiet, positive_int
+
+
+def register(sub) -> None:
+    p = sub.add_parser("generate", help="render an mp4 from any audio (or video) file",
+                       description="Render a video for each input's audio: 3 s windows through the model, "
+                                   "cross-faded, encoded as H.264 with the original audio muxed as AAC.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="audio or video files FFmpeg can decode (wav, flac, mp3, ogg, opus, m4a, mp4, ...) or folders")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="output .mp4 for one input; a folder for several inputs or a folder input")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="model directory holding config.json + model.safetensors (default: the shipped model)")
+    p.add_argument("--overlap", type=float, default=0.5, metavar="SECONDS",
+                   help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")
+    p.add_argument("--batch-size", type=positive_int, default=2, metavar="N", help="windows per forward pass (default 2)")
+    p.add_argument("--size", type=int, metavar="PIXELS", help="upscale frames to PIXELS x PIXELS when encoding, e.g. 512")
+    p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
+    add_device(p)
+    p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..models import load_model
+    from ..pipelines.batch import collect_inputs, plan_jobs, run_batch
+    from ..pipelines.generate import GenerateOptions
+    from ..runtime import resolve_device
+
+    options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, size=args.size, crf=args.crf,
+                              progress=not args.quiet)
+    files, batch = collect_inputs(args.inputs)
+    jobs = plan_jobs(files, Path(args.output), batch)
+    if batch:
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+    device = resolve_device(args.device)
+    model = load_model(args.checkpoint, map_location=device)
+    source = args.checkpoint or "the shipped weights"
+    print(f"model: {model.config.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from {source}; "
+          f"device: {device}")
+    report = run_batch(model, jobs, options, skip_existing=args.skip_existing)
+    if not batch:
+        if report.failed:
+            raise UserError(report.failed[0].error)
+        if report.skipped:
+            print(f"skipped {report.skipped[0].output}: it exists (--skip-existing)")
+        return 0
+    print(f"done: {len(report.done)} generated, {len(report.skipped)} skipped (existing), {len(report.failed)} failed")
+    for job in report.failed:
+        print(f"failed: {job.error}", file=sys.stderr)
+    return 1 if report.failed else 0

@@ -1,0 +1,382 @@
+"""Every PyAV call of the project: decode audio (and video frames) from any media file, encode mp4 (H.264 + AAC).
+
+Decoding validates as it goes, so a bad input fails with one clear MediaError line before heavy compute.
+Writing goes to a temporary file beside the target and is renamed into place only when complete.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..errors import MediaError
+from .files import publish, temp_path
+
+# What the AAC encoder accepts; other inputs are converted to the nearest of these when muxed.
+AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+AAC_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+# A decoded stream shorter than this share of its declared duration is reported as truncated.
+TRUNCATION_TOLERANCE = 0.9
+# Codecs such as AAC decode to whole frames (1024-2048 samples): this much past the declared end is padding.
+ENCODER_PADDING = 2048
+
+
+@dataclass
+class AudioInfo:
+    path: Path
+    sample_rate: int
+    channels: int
+    layout: str
+    codec: str
+    declared_seconds: float | None  # what the container says, if anything
+    num_samples: int = 0  # decoded samples per channel at the native rate (0 until fully decoded)
+
+    @property
+    def seconds(self) -> float:
+        return self.num_samples / self.sample_rate
+
+
+def _open(path: Path, need_audio: bool = True):
+    if not path.exists():
+        raise MediaError(f"{path}: no such file")
+    if path.is_dir():
+        raise MediaError(f"{path}: is a directory, not a media file")
+    try:
+        container = av.open(str(path), "r")
+    except av.FFmpegError as e:
+        raise MediaError(f"{path}: not a readable media file ({_reason(e)})") from None
+    except OSError as e:
+        raise MediaError(f"{path}: cannot be opened ({e.strerror or e})") from None
+    if need_audio and not container.streams.audio:
+        container.close()
+        raise MediaError(f"{path}: has no audio stream")
+    return container
+
+
+def _reason(e: Exception) -> str:
+    text = getattr(e, "strerror", None) or str(e)
+    return text.splitlines()[0].strip() if text else type(e).__name__
+
+
+def _info(path: Path, container) -> AudioInfo:
+    stream = container.streams.audio[0]
+    ctx = stream.codec_context
+    declared = None
+    if stream.duration is not None and stream.time_base is not None:
+        declared = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        declared = container.duration / 1_000_000
+    return AudioInfo(path, int(ctx.sample_rate or 0), int(ctx.channels or 0), ctx.layout.name if ctx.layout else "",
+                     ctx.name, declared)
+
+
+def decode_frames(path: str | Path) -> Iterator[av.AudioFrame]:
+    """Yield the first audio stream's decoded frames, turning FFmpeg failures into MediaError."""
+    path = Path(path)
+    container = _open(path)
+    try:
+        stream = container.streams.audio[0]
+        for frame in container.decode(stream):
+            yield frame
+    except av.FFmpegError as e:
+        raise MediaError(f"{path}: corrupt or truncated audio ({_reason(e)})") from None
+    finally:
+        container.close()
+
+
+def probe_audio(path: str | Path) -> AudioInfo:
+    """Cheap check that `path` opens, has an audio stream and that its first audio frame decodes."""
+    path = Path(path)
+    frames = decode_frames(path)
+    try:
+        first = next(frames, None)
+    finally:
+        frames.close()
+    if first is None:
+        raise MediaError(f"{path}: audio stream holds no samples")
+    container = _open(path)
+    try:
+        info = _info(path, container)
+    finally:
+        container.close()
+    info.sample_rate, info.channels = first.sample_rate, len(first.layout.channels)
+    info.layout = first.layout.name
+    return info
+
+
+def _wav_missing_bytes(path: Path) -> int:
+    """For a RIFF/WAVE file: how many bytes of its declared data chunk are missing (FFmpeg silently clamps)."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return 0
+            size = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                if size in (0, 0xFFFFFFFF):  # streamed wav: length unknown by design
+                    return 0
+                return max(0, f.tell() + size - path.stat().st_size)
+            f.seek(size + (size & 1), 1)
+
+
+def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, AudioInfo]:
+    """Decode the whole audio track to mono float32 at `sample_rate`, validating it on the way.
+
+    Returns (samples, info) where info describes the original track (its own rate, channels, length).
+    Fails with MediaError on: missing/undecodable file, no audio stream, zero-length audio,
+    NaN/Inf samples, or a stream that ends well before its declared duration.
+    """
+    path = Path(path)
+    info = probe_audio(path)
+    missing = _wav_missing_bytes(path)
+    if missing:
+        raise MediaError(f"{path}: truncated: the wav header declares {missing} more bytes of audio than the file holds")
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+    chunks: list[np.ndarray] = []
+    native = 0
+    for frame in decode_frames(path):
+        if frame.format.name in ("flt", "fltp", "dbl", "dblp"):
+            raw = frame.to_ndarray()
+            if not np.isfinite(raw).all():
+                t = native / max(frame.sample_rate, 1)
+                raise MediaError(f"{path}: audio holds NaN or Inf samples (first near {t:.2f} s)")
+        native += frame.samples
+        frame.pts = None
+        for out in resampler.resample(frame):
+            chunks.append(out.to_ndarray().reshape(-1))
+    for out in resampler.resample(None):
+        chunks.append(out.to_ndarray().reshape(-1))
+    info.num_samples = native
+    if info.declared_seconds and 0 < native - info.declared_seconds * info.sample_rate <= ENCODER_PADDING:
+        # the decoder returned whole codec frames; the container knows where the real audio ends
+        info.num_samples = int(round(info.declared_seconds * info.sample_rate))
+    if native == 0:
+        raise MediaError(f"{path}: audio stream holds no samples")
+    if info.declared_seconds and info.seconds < TRUNCATION_TOLERANCE * info.declared_seconds:
+        raise MediaError(f"{path}: truncated: the file declares {info.declared_seconds:.2f} s of audio "
+                         f"but only {info.seconds:.2f} s decode")
+    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    if not np.isfinite(audio).all():
+        raise MediaError(f"{path}: audio holds NaN or Inf samples")
+    return audio, info
+
+
+def load_audio_native(path: str | Path) -> tuple[np.ndarray, int]:
+    """Decode the whole audio track to mono float32 at the track's own sample rate: samples as floats in
+    [-1, 1] (integer formats scaled by 1/32768 etc., as FFmpeg converts them), channels averaged (what
+    librosa.to_mono does). Returns (samples, sample_rate). Fails with MediaError like `load_audio`."""
+    path = Path(path)
+    info = probe_audio(path)
+    resampler = av.AudioResampler(format="fltp")  # keeps the rate and the channels
+    chunks: list[np.ndarray] = []
+    for frame in decode_frames(path):
+        frame.pts = None
+        for out in resampler.resample(frame):
+            chunks.append(out.to_ndarray().mean(axis=0))
+    for out in resampler.resample(None):
+        chunks.append(out.to_ndarray().mean(axis=0))
+    if not chunks or sum(len(c) for c in chunks) == 0:
+        raise MediaError(f"{path}: audio stream holds no samples")
+    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    if not np.isfinite(audio).all():
+        raise MediaError(f"{path}: audio holds NaN or Inf samples")
+    return audio, info.sample_rate
+
+
+def _video_stream(path: Path, container):
+    if not container.streams.video:
+        container.close()
+        raise MediaError(f"{path}: has no video stream")
+    stream = container.streams.video[0]
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    if not rate or float(rate) <= 0:
+        container.close()
+        raise MediaError(f"{path}: the video stream declares no frame rate")
+    return stream, float(rate)
+
+
+def video_fps(path: str | Path) -> float:
+    """The frame rate of the first video stream (its average rate, as OpenCV's CAP_PROP_FPS reports it)."""
+    path = Path(path)
+    container = _open(path, need_audio=False)
+    try:
+        return _video_stream(path, container)[1]
+    finally:
+        container.close()
+
+
+def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
+    """Yield the first video stream's frames one at a time as RGB uint8 (H, W, 3), in presentation order.
+    Memory stays bounded whatever the video's length. FFmpeg failures become MediaError."""
+    path = Path(path)
+    container = _open(path, need_audio=False)
+    try:
+        stream, _ = _video_stream(path, container)
+        for frame in container.decode(stream):
+            yield frame.to_ndarray(format="rgb24")
+    except av.FFmpegError as e:
+        raise MediaError(f"{path}: corrupt or truncated video ({_reason(e)})") from None
+    finally:
+        container.close()
+
+
+def decode_video_frames(path: str | Path) -> tuple[np.ndarray, float]:
+    """All frames of the first video stream as RGB uint8 (N, H, W, 3), and its fps. For short clips: a long
+    video does not fit in memory this way; stream it with `iter_video_frames`."""
+    fps = video_fps(path)
+    frames = list(iter_video_frames(path))
+    if not frames:
+        raise MediaError(f"{path}: the video stream holds no frames")
+    return np.stack(frames), fps
+
+
+def audio_frames_from_array(samples: np.ndarray, sample_rate: int, chunk: int = 4096) -> Iterator[av.AudioFrame]:
+    """Frames of a float32 (channels, n) or (n,) array, for muxing audio that lives in memory."""
+    samples = np.atleast_2d(np.asarray(samples, dtype=np.float32))
+    layout = {1: "mono", 2: "stereo"}.get(samples.shape[0])
+    if layout is None:
+        raise ValueError("in-memory audio must have 1 or 2 channels")
+    for start in range(0, samples.shape[1], chunk):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + chunk]), format="fltp",
+                                           layout=layout)
+        frame.sample_rate = sample_rate
+        yield frame
+
+
+def aac_format(rate: int, channels: int) -> tuple[int, str]:
+    """The (rate, layout) the muxed AAC track gets: the source's own where AAC allows it."""
+    if rate not in AAC_RATES:
+        rate = min(AAC_RATES, key=lambda r: (abs(r - rate), -r))
+    return rate, AAC_LAYOUTS.get(channels, "stereo")
+
+
+class Mp4Writer:
+    """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
+
+    Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
+    at encode time. Audio frames (from `decode_frames` or `audio_frames_from_array`)
+    are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written.
+    The file appears at `path` only when the writer closes without error.
+    """
+
+    def __init__(self, path: str | Path, fps: float, width: int, height: int | None = None, crf: int = 20,
+                 audio: Iterable[av.AudioFrame] | None = None, audio_rate: int = 48000, audio_channels: int = 2,
+                 preset: str = "medium"):
+        self.path = Path(path)
+        self.fps = Fraction(fps).limit_denominator(1001)
+        height = height or width
+        if width % 2 or height % 2:
+            raise MediaError(f"{self.path}: output width and height must be even for yuv420p, not {width}x{height}")
+        if not self.path.parent.is_dir():
+            raise MediaError(f"{self.path}: output folder {self.path.parent} does not exist")
+        try:
+            self._tmp = temp_path(self.path, suffix=".mp4")
+        except OSError as e:
+            raise MediaError(f"{self.path}: cannot write here ({e.strerror or e})") from None
+        self._container = av.open(str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"})
+        self._video = self._container.add_stream("libx264", rate=self.fps)
+        self._video.width, self._video.height = width, height
+        self._video.pix_fmt = "yuv420p"
+        self._video.options = {"crf": str(crf), "preset": preset}
+        self._size = (width, height)
+        self._frames_written = 0
+        self._audio_in = iter(audio) if audio is not None else None
+        self._audio = None
+        if self._audio_in is not None:
+            rate, layout = aac_format(audio_rate, audio_channels)
+            self._audio = self._container.add_stream("aac", rate=rate)
+            self._audio.layout = layout
+            self._audio_seconds = 0.0
+            self._audio_samples = 0
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append uint8 RGB frames (N, H, W, 3) (or one frame (H, W, 3))."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        for rgb in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame = frame.reformat(width=self._size[0], height=self._size[1], format="yuv420p",
+                                   interpolation="BICUBIC")
+            frame.pts = self._frames_written
+            self._frames_written += 1
+            self._mux(self._video.encode(frame))
+        self._write_audio_until(self._frames_written / self.fps)
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            self._container.mux(packet)
+
+    def _write_audio_until(self, seconds: float | None) -> None:
+        if self._audio_in is None:
+            return
+        while seconds is None or self._audio_seconds < seconds:
+            frame = next(self._audio_in, None)
+            if frame is None:
+                self._audio_in = None
+                return
+            # explicit sample-count timestamps let the muxer record the encoder's priming delay in an edit list,
+            # so players (and duration probes) see exactly the original length
+            frame.pts = self._audio_samples
+            frame.time_base = Fraction(1, frame.sample_rate)
+            self._audio_samples += frame.samples
+            self._audio_seconds = self._audio_samples / frame.sample_rate
+            self._mux(self._audio.encode(frame))
+
+    @property
+    def frames_written(self) -> int:
+        return self._frames_written
+
+    def close(self) -> Path:
+        self._write_audio_until(None)
+        self._mux(self._video.encode(None))
+        if self._audio is not None:
+            self._mux(self._audio.encode(None))
+        self._container.close()
+        publish(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self._container.close()
+        except Exception:  # noqa: BLE001 - the file is being thrown away; its container state does not matter
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "Mp4Writer":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def read_video_info(path: str | Path) -> dict:
+    """Frame count, fps, size and stream durations of a written video (for tests and reports)."""
+    path = Path(path)
+    with av.open(str(path)) as container:
+        v = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(v))
+        info = {"frames": frames, "fps": float(v.average_rate), "width": v.codec_context.width,
+                "height": v.codec_context.height, "pix_fmt": v.codec_context.pix_fmt, "codec": v.codec_context.name,
+                "video_seconds": frames / float(v.average_rate)}
+    with av.open(str(path)) as container:
+        if container.streams.audio:
+            a = container.streams.audio[0]
+            # the stream's declared duration is what players show (the edit list trims the encoder's priming)
+            seconds = float(a.duration * a.time_base) if a.duration is not None else None
+            if seconds is None:
+                seconds = sum(f.samples for f in container.decode(a)) / a.codec_context.sample_rate
+            info.update(audio_codec=a.codec_context.name, audio_rate=a.codec_context.sample_rate,
+                        audio_channels=a.codec_context.channels, audio_seconds=seconds)
+    return info

@@ -1,0 +1,128 @@
+"""Training checkpoints: a model directory `generate` loads as it is, plus the state that resumes the run.
+
+    RUN_DIR/checkpoints/step_00000500/        config.json  model.safetensors  train_state.pt
+    RUN_DIR/checkpoints/best -> .best_00000500   a link to the checkpoint with the lowest validation loss so far
+
+Crash safety, at any instant (SIGKILL included):
+- a step checkpoint is written completely into a hidden temporary folder and then renamed to its final name
+  (one atomic rename); the latest *complete* step checkpoint is what --resume uses, and old ones are pruned
+  only after the new one is in place;
+- `best` is a symbolic link: the new best is written completely into its own folder, and one atomic rename
+  of a new link over `best` switches to it; the previous best's folder is removed only after the switch.
+  So `best` always resolves to a complete, loadable model.
+train_state.pt is written by this project itself and read back with weights_only=True.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError
+from ..models import VideoModel
+
+STATE_NAME = "train_state.pt"
+STEP_DIR = re.compile(r"^step_(\d{8})$")
+BEST = "best"
+BEST_TARGET = re.compile(r"^\.best_\d{8}\.")
+
+
+def checkpoints_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / "checkpoints"
+
+
+def step_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """Complete step checkpoints, oldest first."""
+    root = checkpoints_dir(run_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    for p in root.iterdir():
+        m = STEP_DIR.match(p.name)
+        if m and (p / STATE_NAME).is_file() and (p / "model.safetensors").is_file():
+            found.append((int(m.group(1)), p))
+    return sorted(found)
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    found = step_checkpoints(run_dir)
+    return found[-1][1] if found else None
+
+
+def _write_into(directory: Path, model: VideoModel, state: dict[str, Any], extra: dict[str, Any]) -> None:
+    model.save_pretrained(directory, extra=extra)
+    torch.save(state, directory / STATE_NAME)
+
+
+def _write_step(target: Path, model: VideoModel, state: dict[str, Any], extra: dict[str, Any]) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        _write_into(tmp, model, state, extra)
+        if target.exists():  # the same step written again: the earlier copy steps aside first
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            os.replace(target, old / target.name)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_best(root: Path, step: int, model: VideoModel, state: dict[str, Any], extra: dict[str, Any]) -> None:
+    best = root / BEST
+    folder = Path(tempfile.mkdtemp(prefix=f".best_{step:08d}.", dir=root))
+    link = root / f".{BEST}.{os.getpid()}.link"
+    try:
+        _write_into(folder, model, state, extra)
+        link.unlink(missing_ok=True)
+        os.symlink(folder.name, link)  # relative, so a run directory can be moved
+        if best.is_dir() and not best.is_symlink():  # a run written before best became a link
+            os.replace(best, root / f".best_{0:08d}.legacy")
+        os.replace(link, best)  # the switch: atomic
+    except BaseException:
+        link.unlink(missing_ok=True)
+        if not (best.is_symlink() and os.readlink(best) == folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _remove_stale(root, keep=folder.name)
+
+
+def _remove_stale(root: Path, keep: str) -> None:
+    """Folders of earlier bests and the leftovers of interrupted writes."""
+    for p in root.iterdir():
+        if p.name == keep or p.is_symlink():
+            continue
+        if BEST_TARGET.match(p.name) or (p.name.startswith(".step_") and p.suffix in (".tmp", ".old")):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def save_checkpoint(run_dir: Path, model: VideoModel, state: dict[str, Any], step: int, keep_last: int,
+                    metrics: dict[str, float] | None = None, best: bool = False) -> Path:
+    """Write step_<step> (and `best` if asked) and prune old step checkpoints. Refuses non-finite weights."""
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(f"refusing to write a checkpoint at step {step}: {name} is not finite")
+    root = checkpoints_dir(run_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    extra = {"train": {"step": step, **(metrics or {})}}
+    target = root / f"step_{step:08d}"
+    _write_step(target, model, state, extra)
+    if best:
+        _write_best(root, step, model, state, extra)
+    for _, old in step_checkpoints(run_dir)[:-keep_last]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def load_state(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / STATE_NAME
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure to read our own file is a corrupt checkpoint
+        raise CheckpointError(f"{path}: cannot read training state ({str(e).splitlines()[0]})") from None
