@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from ..errors import UserError
-from .common import add_device, add_quiet, positive_int
+from .common import add_device, add_quiet, positive_int, report_batch
 
 
 def register(sub) -> None:
@@ -33,7 +31,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..models import load_model
     from ..pipelines.batch import collect_inputs, plan_jobs, run_batch
-    from ..pipelines.generate import GenerateOptions
+    from ..pipelines.generate import GenerateOptions, generate_video
     from ..runtime import resolve_device
 
     options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, size=args.size, crf=args.crf,
@@ -47,14 +45,9 @@ def run(args: argparse.Namespace) -> int:
     source = args.checkpoint or "the shipped weights"
     print(f"model: {model.config.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from {source}; "
           f"device: {device}")
-    report = run_batch(model, jobs, options, skip_existing=args.skip_existing)
-    if not batch:
-        if report.failed:
-            raise UserError(report.failed[0].error)
-        if report.skipped:
-            print(f"skipped {report.skipped[0].output}: it exists (--skip-existing)")
-        return 0
-    print(f"done: {len(report.done)} generated, {len(report.skipped)} skipped (existing), {len(report.failed)} failed")
-    for job in report.failed:
-        print(f"failed: {job.error}", file=sys.stderr)
-    return 1 if report.failed else 0
+    def render(src, dst, audio, info):
+        return generate_video(model, src, dst, options, audio=audio, info=info)
+
+    report = run_batch(render, model.config.sample_rate, jobs, skip_existing=args.skip_existing)
+    return report_batch(report, batch, "generated")
+

@@ -5,9 +5,9 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import av_align, demo, evaluate, export, generate, info, synth, train
+from . import av_align, demo, evaluate, export, generate, info, synth, train, visualize
 
-COMMANDS = (info, generate, demo, export, train, synth, evaluate, av_align)  # the order of `--help`
+COMMANDS = (info, generate, visualize, demo, export, train, synth, evaluate, av_align)  # the order of `--help`
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -100,8 +100,8 @@ class MusicLibrary:
         return hashlib.sha1(ident.encode()).hexdigest()[:20]
 
     def _load(self, path: Path) -> Track:
-        from ..files import atomic_write
-        from ..media import load_audio
+        from ..io.files import atomic_write
+        from ..io.media import load_audio
 
         key = self._key(path)
         wav, feats = self.cache_dir / f"{key}.npy", self.cache_dir / f"{key}.features.npz"

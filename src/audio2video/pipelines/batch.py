@@ -1,14 +1,18 @@
 """Many inputs at once: pair each input with its output, validate them all, render the valid ones, report."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import MediaError, UserError
 from ..io.files import MEDIA_SUFFIXES, files_in
-from ..io.media import load_audio, probe_audio
-from ..models import VideoModel
-from .generate import GenerateOptions, generate_video
+from ..io.media import AudioInfo, load_audio, probe_audio
+
+# renders one input: (input, output, its audio at the renderer's rate, its AudioInfo) -> {"frames", "seconds", ...}
+Renderer = Callable[[Path, Path, np.ndarray, AudioInfo], dict]
 
 
 @dataclass
@@ -69,9 +73,10 @@ def check_output(job: Job) -> None:
         raise MediaError(f"{out}: output folder {out.parent} does not exist")
 
 
-def run_batch(model: VideoModel, jobs: list[Job], options: GenerateOptions, skip_existing: bool = False,
+def run_batch(render: Renderer, sample_rate: int, jobs: list[Job], skip_existing: bool = False,
               log=print) -> BatchReport:
-    """Validate every job, then render the valid ones; a failing input never stops the others."""
+    """Validate every job, then render the valid ones with `render` (the model's `generate`, or the
+    visualizers); a failing input never stops the others."""
     report = BatchReport()
     todo = []
     for job in jobs:
@@ -87,8 +92,8 @@ def run_batch(model: VideoModel, jobs: list[Job], options: GenerateOptions, skip
             report.failed.append(job)
     for job in todo:
         try:
-            audio, info = load_audio(job.input, model.config.sample_rate)
-            result = generate_video(model, job.input, job.output, options, audio=audio, info=info)
+            audio, info = load_audio(job.input, sample_rate)
+            result = render(job.input, job.output, audio, info)
             log(f"wrote {job.output} ({result['frames']} frames, {result['seconds']:.1f} s)")
             report.done.append(job)
         except UserError as e:

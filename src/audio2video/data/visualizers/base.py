@@ -104,6 +104,13 @@ def polar_index(height: int, width: int, angles: int, rbins: int, rmax: float) -
     return a * rbins + bin_index(r.reshape(-1), 0.0, rmax, rbins)
 
 
+def polar_bins(height: int, width: int) -> tuple[int, int]:
+    """(angle bins, radius bins) of a polar lookup over radius [0, 1.5]: 128 x 48 at 128 pixels (about 2
+    pixels a bin at the rim), finer for larger frames so a native 512 or 1080 render shows no steps."""
+    size = min(height, width)
+    return (128, 48) if size <= 128 else (2 * size, 3 * size // 8)
+
+
 def bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     """Map values to integer bins 0..bins-1 over [lo, hi] (clamped)."""
     return np.clip(((values - lo) / (hi - lo) * bins).astype(np.int64), 0, bins - 1)

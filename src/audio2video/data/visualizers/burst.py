@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Param, Visualizer, impulses, lit, lookup, polar_index
+from .base import Param, Visualizer, impulses, lit, lookup, polar_bins, polar_index
 
-ANGLES, RBINS, RMAX = 128, 48, 1.5
+RMAX = 1.5
 
 
 class Burst(Visualizer):
@@ -20,6 +20,7 @@ class Burst(Visualizer):
     def render(self, tl, p, out, gain):
         height, width = out.shape[1:]
         T = tl.num_frames
+        ANGLES, RBINS = polar_bins(height, width)
         theta = (np.arange(ANGLES) + 0.5) * (2 * np.pi / ANGLES) - np.pi
         r = (np.arange(RBINS) + 0.5) * (RMAX / RBINS)
         centre = 0.35 + 0.25 * tl.energy[:, 2] + p["jump"] * impulses(tl)                   # (T,)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Param, Visualizer, lit, lookup, polar_index, twist_drive
+from .base import Param, Visualizer, lit, lookup, polar_bins, polar_index, twist_drive
 
-ANGLES, RBINS, RMAX = 128, 48, 1.5
+RMAX = 1.5
 
 
 class Petals(Visualizer):
@@ -21,6 +21,7 @@ class Petals(Visualizer):
     def render(self, tl, p, out, gain):
         height, width = out.shape[1:]
         T = tl.num_frames
+        ANGLES, RBINS = polar_bins(height, width)
         theta = (np.arange(ANGLES) + 0.5) * (2 * np.pi / ANGLES) - np.pi                    # (A,)
         r = (np.arange(RBINS) + 0.5) * (RMAX / RBINS)                                       # (R,)
         turn = p["twist"] * twist_drive(tl)                               # (T,)
