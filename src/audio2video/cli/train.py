@@ -18,6 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-dir", required=True, metavar="DIR",
                    help="where checkpoints, metrics.jsonl, samples and plots go")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    p.add_argument("--init-from", metavar="MODEL_DIR",
+                   help="start a new run from a model directory's weights (e.g. src/audio2video/weights/hybrid, the "
+                        "shipped model, or any checkpoint) with a fresh optimizer and schedule")
     p.add_argument("--device", help="auto (cuda, then mps, then cpu), cpu, cuda or mps; overrides the config")
     p.add_argument("--sync-bn", action="store_true",
                    help="under torchrun, BatchNorm statistics span all processes (same as --set sync_bn=true)")
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..training import TrainingStopped, load_config, train
 
     overrides = (list(args.overrides) + ([f"device={args.device}"] if args.device else [])
+                 + ([f"init_from={args.init_from}"] if args.init_from else [])
                  + (["sync_bn=true"] if args.sync_bn else []))
     cfg = load_config(args.config, overrides)
     try:

@@ -86,7 +86,7 @@ class MusicLibrary:
             except UserError as e:
                 self.skipped.append((f, str(e)))
                 if log:
-                    log(f"skipped {f}: {e}")
+                    log(f"skipped: {e}")
                 continue
             if len(track.audio) >= self.spec.num_samples:
                 self.tracks[split_of(f)].append(track)

@@ -31,8 +31,12 @@ def plot_metric_bars(path: Path, results: dict[str, dict], truth: dict[str, floa
     the shuffle gap, the 1.0 of a model that ignores the audio)."""
     from matplotlib import rcParams
 
-    fig = _figure(figsize=(14, 6))
-    axes = fig.subplots(2, 4)
+    cols = 5
+    rows = -(-len(METRIC_NAMES) // cols)
+    fig = _figure(figsize=(3.2 * cols, 3 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat[len(METRIC_NAMES):]:
+        ax.set_visible(False)
     colors = rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, name in zip(axes.flat, METRIC_NAMES):
         for k, (label, r) in enumerate(results.items()):

@@ -21,7 +21,7 @@ import torch
 from .audio_dependence import gap_ratio, silence_ratio, silence_stats
 from .av_align import AVAlign, av_align
 from .reconstruction import mse, psnr, ssim
-from .temporal import flicker_index, temporal_error
+from .temporal import flicker_index, motion_corr, temporal_error
 
 Columns = dict[str, np.ndarray]
 
@@ -71,6 +71,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            ("temporal_error",), *_mean_of("temporal_error"), "0"),
     Metric("flicker_index", "closer to 1", "mean |frame difference| of the prediction ÷ that of the ground truth",
            ("flicker_index",), *_mean_of("flicker_index"), "1"),
+    Metric("motion_corr", "higher", "correlation over frames between the prediction's frame change and the "
+                                    "truth's: moves when the teacher moves; 1 = in lockstep, 0 = unrelated",
+           ("motion_corr",), *_mean_of("motion_corr"), "1"),
     Metric("shuffle_gap", "higher", "MSE against another clip's truth (audio shuffled) ÷ MSE against its own; "
                                     "1.0 = the audio is ignored", ("mse", "shuffled_mse"), _shuffle_gap,
            lambda v: v["shuffled_mse"] / v["mse"], "—"),
@@ -161,6 +164,8 @@ class Scorer:
             row["temporal_error"] = temporal_error(pred, truth).item()
         if "flicker_index" in need:
             row["flicker_index"] = flicker_index(pred, truth).item()
+        if "motion_corr" in need:
+            row["motion_corr"] = motion_corr(pred, truth).item()
         if "shuffled_mse" in need:
             row["shuffled_mse"] = mse(self._prev, truth).item() if self._prev is not None else math.nan
             if self._first_truth is None:

@@ -28,3 +28,14 @@ def flicker_index(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     pred, target = as_pair(pred, target)
     p, q = frame_change(pred).mean(dim=1), frame_change(target).mean(dim=1)
     return torch.where(q > 0, p / q.clamp_min(1e-12), torch.full_like(p, math.nan))
+
+
+def motion_corr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B,): Pearson correlation, over a clip's frames, between the prediction's frame change and the truth's:
+    whether the video moves when (and as much as) the teacher's does, whatever its pictures look like. 1 =
+    motion in lockstep, 0 = unrelated; NaN where either does not move at all. Higher is better."""
+    pred, target = as_pair(pred, target)
+    p, q = frame_change(pred).double(), frame_change(target).double()
+    p, q = p - p.mean(dim=1, keepdim=True), q - q.mean(dim=1, keepdim=True)
+    den = p.norm(dim=1) * q.norm(dim=1)
+    return torch.where(den > 1e-12, (p * q).sum(dim=1) / den.clamp_min(1e-12), torch.full_like(den, math.nan)).float()

@@ -51,6 +51,9 @@ class ModelConfig:
     decoder_channels: tuple[int, ...] = (128, 64, 32)
     # per-frame MLP decoder (legacy only)
     mlp_hidden: tuple[int, ...] = (512, 1024)
+    # Beyond the spec, off by default (a model saved without these keys loads as it was trained):
+    input_norm: str = "none"        # "level": the input is level-normalised first (the data engine's AGC, in torch)
+    audio_features: str = "none"    # "logmel": a fixed log-mel + spectral-flux path added to the encoder's output
 
     def __post_init__(self) -> None:
         for name in ("encoder_channels", "encoder_kernels", "decoder_channels", "mlp_hidden"):
@@ -102,6 +105,10 @@ class ModelConfig:
                 problems.append(f"{name} must be positive")
         if self.clip_seconds <= 0:
             problems.append("clip_seconds must be positive")
+        if self.input_norm not in ("none", "level"):
+            problems.append(f"input_norm must be 'none' or 'level', not {self.input_norm!r}")
+        if self.audio_features not in ("none", "logmel"):
+            problems.append(f"audio_features must be 'none' or 'logmel', not {self.audio_features!r}")
         if not 0.0 <= self.dropout < 1.0:
             problems.append("dropout must be in [0, 1)")
         if self.kind == "hybrid":

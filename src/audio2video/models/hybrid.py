@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
-from .layers import AudioEncoder, SinusoidalPositionalEncoding, conv_stages
+from .layers import AudioEncoder, LevelNorm, LogMelPath, SinusoidalPositionalEncoding, conv_stages
 from .modeling import VideoModel
 
 
@@ -18,6 +18,8 @@ class AudioToVideoNet(VideoModel):
         super().__init__(config or ModelConfig(kind="hybrid"))
         cfg = self.config
         d = cfg.d_model
+        self.level = LevelNorm(cfg) if cfg.input_norm == "level" else None
+        self.dsp = LogMelPath(cfg) if cfg.audio_features == "logmel" else None
         self.encoder = AudioEncoder(cfg, activation=nn.GELU)
         self.pos_enc = SinusoidalPositionalEncoding(d, cfg.pos_max_len)
         layer = nn.TransformerEncoderLayer(d, cfg.heads, cfg.ff_dim, cfg.dropout, activation="gelu",
@@ -30,7 +32,12 @@ class AudioToVideoNet(VideoModel):
 
     def encode(self, audio: torch.Tensor) -> torch.Tensor:
         """(B, 1, samples) -> (B, frames, d_model) temporally-aware per-frame features."""
-        local = self.encoder(self._check_audio(audio))
+        audio = self._check_audio(audio)
+        if self.level is not None:
+            audio = self.level(audio)
+        local = self.encoder(audio)
+        if self.dsp is not None:
+            local = local + self.dsp(audio)
         return self.transformer(self.pos_enc(local)) + local  # residual keeps the beats sharp
 
     def decode(self, features: torch.Tensor) -> torch.Tensor:
@@ -46,7 +53,9 @@ class AudioToVideoNet(VideoModel):
 
     def stages(self) -> list[tuple[str, str, list[nn.Module]]]:
         return (conv_stages(self.encoder.convs, "conv", "encoder")
-                + [("interpolate", "encoder", [self.encoder.to_frames]), ("pos_enc", "transformer", [self.pos_enc])]
+                + [("interpolate", "encoder", [self.encoder.to_frames])]
+                + ([("logmel_path", "encoder", [self.dsp])] if self.dsp is not None else [])
+                + [("pos_enc", "transformer", [self.pos_enc])]
                 + [(f"layer{i + 1}", "transformer", [m]) for i, m in enumerate(self.transformer.layers)]
                 + [("final_norm", "transformer", [self.transformer.norm]), ("spatial_seed", "decoder", [self.seed])]
                 + conv_stages(self.decoder, "convT", "decoder"))

@@ -35,6 +35,11 @@ class DataConfig:
     style: str = "audio"  # "audio": the look follows the audio (learnable); "seed": random looks
     val_clips: int = 16  # size of the fixed held-out set (seeds disjoint from training)
     num_workers: int = 0  # DataLoader worker processes per rank
+    music: list[str] = field(default_factory=list)  # your audio files and folders: real music as training data
+    music_ratio: float = 0.5  # share of training clips that are windows of data.music (the rest: procedural)
+    music_cache: str = ""  # where decoded audio and its features are cached (default ~/.cache/audio2video/music)
+    val_music_clips: int = 8  # held-out windows of data.music's held-out files, scored at each validation
+    gain_db: float = 0.0  # random gain of each training clip's audio, uniform in +-gain_db dB (clipped to [-1, 1])
 
 
 @dataclass
@@ -61,6 +66,9 @@ class LossConfig:
     shuffle_weight: float = 0.0
     shuffle_margin: float = 0.5
     shuffle_prob: float = 1.0  # share of steps that apply the hinge
+    # a training-only head regressing the teacher's per-frame control signals (data.CONTROL_NAMES) from the
+    # transformer's features; not part of the saved model
+    controls: float = 0.0
 
 
 @dataclass
@@ -81,6 +89,10 @@ class TrainConfig:
     ckpt_every: int = 500
     keep_last: int = 3  # checkpoints kept besides the best
     max_bad_steps: int = 5  # consecutive non-finite losses before the run aborts
+    # decode only this many random pairs of adjacent frames of each clip (0: all frames); the encoder and
+    # transformer always see the whole clip, and validation always decodes every frame
+    decode_pairs: int = 0
+    init_from: str = ""  # a model directory whose weights start a new run (fresh optimizer and schedule)
 
     def validate(self) -> None:
         problems = []
@@ -99,6 +111,12 @@ class TrainConfig:
             problems.append("loss.shuffle_prob must be in [0, 1]")
         if self.optim.lr <= 0:
             problems.append("optim.lr must be positive")
+        if not 0 <= self.data.music_ratio <= 1:
+            problems.append("data.music_ratio must be in [0, 1]")
+        if self.data.val_music_clips < 0 or self.data.gain_db < 0 or self.loss.controls < 0:
+            problems.append("data.val_music_clips, data.gain_db and loss.controls must be >= 0")
+        if self.decode_pairs < 0 or 2 * self.decode_pairs > self.model.frames:
+            problems.append(f"decode_pairs must be in [0, {self.model.frames // 2}] (model.frames / 2)")
         if problems:
             raise ConfigError("invalid config: " + "; ".join(problems))
 

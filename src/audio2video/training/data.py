@@ -1,15 +1,20 @@
-"""The training stream and the held-out set, both made by the procedural engine at the model's clip geometry.
+"""The training stream and the held-out sets, made at the model's clip geometry by the procedural engine and,
+with data.music, from the user's own audio files drawn by the same visualizers.
 
-Step s of rank r trains on procedural samples k = (s * world + r) * batch_size + i: a run's batches are a pure
-function of its config and the step, whatever the number of DataLoader workers.
+Step s of rank r trains on samples k = (s * world + r) * batch_size + i; whether sample k is a window of
+data.music (with probability data.music_ratio), and its random gain, come from an RNG seeded by (seed, k): a
+run's batches are a pure function of its config and the step, whatever the number of DataLoader workers.
+Each item is (audio, video, controls): controls are the teacher's per-frame control signals.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ..data.music_files import MusicLibrary, music_sample
 from ..data.procedural import EngineConfig, engine_config_for, heldout_set, make_sample
 from ..models import ClipSizeError
 from .config import ConfigError, TrainConfig
@@ -22,18 +27,43 @@ def engine_config(cfg: TrainConfig) -> EngineConfig:
         raise ConfigError(str(e)) from None
 
 
+def music_library(cfg: TrainConfig, log=None) -> MusicLibrary | None:
+    """The run's data.music files, decoded and analysed (cached on disk), or None without data.music."""
+    if not cfg.data.music:
+        return None
+    return MusicLibrary(cfg.data.music, engine_config(cfg).spec, cache_dir=cfg.data.music_cache or None, log=log)
+
+
 class TrainClips(Dataset):
-    """Map-style view of the training stream: item k is procedural sample k of the run's base seed."""
+    """Map-style view of the training stream: item k is sample k of the run's base seed (see the module doc)."""
 
     def __init__(self, cfg: TrainConfig):
-        self.seed, self.engine = cfg.data.seed, engine_config(cfg)
+        self.cfg, self.seed, self.engine = cfg, cfg.data.seed, engine_config(cfg)
+        self._library: MusicLibrary | None = None       # opened lazily in each process (memory-mapped files)
 
     def __len__(self) -> int:  # effectively unbounded
         return 2 ** 62
 
+    def library(self) -> MusicLibrary | None:
+        if self._library is None and self.cfg.data.music:
+            self._library = music_library(self.cfg)
+        return self._library
+
+    def __getstate__(self):  # DataLoader workers reopen the cache rather than receive copies of the files
+        return {**self.__dict__, "_library": None}
+
     def __getitem__(self, k: int):
-        s = make_sample(self.seed, k, "train", self.engine)
-        return torch.from_numpy(s.audio), torch.from_numpy(s.video)
+        rng = np.random.default_rng((self.seed, k, 0xA2F))
+        use_music = bool(self.cfg.data.music) and rng.random() < self.cfg.data.music_ratio
+        if use_music:
+            s = music_sample(self.library(), self.seed, k, "train")
+        else:
+            s = make_sample(self.seed, k, "train", self.engine)
+        audio = s.audio
+        if self.cfg.data.gain_db > 0:
+            gain = 10 ** (rng.uniform(-self.cfg.data.gain_db, self.cfg.data.gain_db) / 20)
+            audio = np.clip(audio * np.float32(gain), -1.0, 1.0)
+        return torch.from_numpy(audio), torch.from_numpy(s.video), torch.from_numpy(s.controls)
 
 
 class StepBatches:
@@ -71,3 +101,12 @@ def load_heldout(cfg: TrainConfig) -> HeldOut:
     ds = heldout_set(cfg.data.val_clips, engine_config(cfg))
     audio, video = zip(*(ds[k] for k in range(len(ds))))
     return HeldOut(torch.stack(audio), (torch.stack(video) * 255).round().to(torch.uint8))
+
+
+def load_heldout_music(cfg: TrainConfig, library: MusicLibrary | None) -> HeldOut | None:
+    """data.val_music_clips windows of data.music's held-out files (None without any)."""
+    if library is None or not library.count("heldout") or cfg.data.val_music_clips == 0:
+        return None
+    clips = [music_sample(library, cfg.data.seed, k, "heldout") for k in range(cfg.data.val_music_clips)]
+    return HeldOut(torch.from_numpy(np.stack([c.audio for c in clips])),
+                   (torch.from_numpy(np.stack([c.video for c in clips])) * 255).round().to(torch.uint8))

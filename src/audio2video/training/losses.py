@@ -6,17 +6,26 @@ import torch
 from .config import LossConfig
 
 
-def per_clip_loss(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
-    """(B, T, 3, H, W) x2 -> (B,) weighted reconstruction loss of each clip."""
+def per_clip_loss(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig, pairs: bool = False) -> torch.Tensor:
+    """(B, T, 3, H, W) x2 -> (B,) weighted reconstruction loss of each clip. With `pairs`, the frames are pairs
+    of adjacent frames (t, t + 1, t', t' + 1, ...) and the temporal term compares the change within each pair."""
     dims = tuple(range(1, pred.dim()))
     err = pred - target
     loss = cfg.mse * err.pow(2).mean(dims)
     if cfg.l1:
         loss = loss + cfg.l1 * err.abs().mean(dims)
     if cfg.temporal and pred.shape[1] > 1:
-        d_err = (pred[:, 1:] - pred[:, :-1]) - (target[:, 1:] - target[:, :-1])
+        if pairs:
+            d_err = (pred[:, 1::2] - pred[:, 0::2]) - (target[:, 1::2] - target[:, 0::2])
+        else:
+            d_err = (pred[:, 1:] - pred[:, :-1]) - (target[:, 1:] - target[:, :-1])
         loss = loss + cfg.temporal * d_err.pow(2).mean(dims)
     return loss
+
+
+def control_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE between the head's control signals and the teacher's, (B, T, C) each."""
+    return (pred - target).pow(2).mean()
 
 
 def derangement(batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -25,13 +34,14 @@ def derangement(batch: int, generator: torch.Generator | None = None) -> torch.T
     return torch.roll(torch.arange(batch), shift)
 
 
-def shuffled_loss(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig, perm: torch.Tensor) -> torch.Tensor:
+def shuffled_loss(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig, perm: torch.Tensor,
+                  pairs: bool = False) -> torch.Tensor:
     """The loss with audio shuffled within the batch, per clip.
 
     Each clip is decoded independently, so model(audio[perm]) == model(audio)[perm] up to BatchNorm batch
     statistics: the predictions already made stand in for a second forward pass.
     """
-    return per_clip_loss(pred[perm.to(pred.device)], target, cfg)
+    return per_clip_loss(pred[perm.to(pred.device)], target, cfg, pairs)
 
 
 def shuffle_hinge(loss_true: torch.Tensor, loss_shuffled: torch.Tensor, margin: float) -> torch.Tensor:

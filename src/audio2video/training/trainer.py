@@ -24,9 +24,10 @@ from ..runtime import autocast
 from . import checkpoint as ckpt
 from . import distributed
 from .config import TrainConfig, save_config
-from .data import load_heldout, train_loader
+from .data import load_heldout, load_heldout_music, music_library, train_loader
 from .logging import Logger, plot_loss_curve
-from .losses import derangement, per_clip_loss, shuffle_hinge, shuffled_loss
+from .losses import control_loss, derangement, per_clip_loss, shuffle_hinge, shuffled_loss
+from .net import TrainingNet, init_weights, pair_frames
 from .run_dir import prepare_run_dir
 from .schedule import lr_factor, step_seed
 from .signals import StopSignal, TrainingStopped
@@ -76,10 +77,19 @@ class Trainer:
             self.start = int(state["step"])
         else:
             model = build_model(cfg.model).train()
+            if cfg.init_from:
+                fresh = init_weights(model, cfg.init_from)
+                if d.is_main:
+                    print(f"weights from {cfg.init_from}" + (f" ({len(fresh)} new tensors start fresh: "
+                                                               f"{', '.join(fresh[:3])}{' …' if len(fresh) > 3 else ''})"
+                                                               if fresh else ""), flush=True)
         if d.enabled and cfg.sync_bn:
             model = distributed.convert_sync_batchnorm(model, self.device)
         self.model = model.to(self.device)
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas),
+        self.net = TrainingNet(self.model, controls=cfg.loss.controls > 0).to(self.device)
+        if state is not None and self.net.head is not None and "control_head" in state:
+            self.net.head.load_state_dict(state["control_head"])
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas),
                                            weight_decay=cfg.optim.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, cfg))
         if state is not None:
@@ -89,9 +99,9 @@ class Trainer:
             if state.get("world_size", d.world) != d.world and d.is_main:
                 warnings.warn(f"resuming a {state['world_size']}-process run with {d.world} processes: training "
                               "goes on, but the samples each step sees differ from the original run's", stacklevel=1)
-        net = model
+        net = self.net
         if d.enabled:
-            net = DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
+            net = DistributedDataParallel(net, device_ids=[self.device] if self.device.type == "cuda" else None)
         self.step_fn = torch.compile(net) if cfg.compile else net
         self.norm_buffers = [b for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                              for b in m.buffers()]
@@ -99,8 +109,14 @@ class Trainer:
             save_config(cfg, run_dir / "config.yaml")
             self.logger = Logger(run_dir, self.start)
             self.heldout = load_heldout(cfg)
+            library = music_library(cfg, log=lambda m: print(m, flush=True))
+            self.heldout_music = load_heldout_music(cfg, library)
+            if library is not None:
+                print(f"data.music: {library.count('train')} training files, {library.count('heldout')} held out, "
+                      f"{len(library.skipped)} unreadable; music_ratio {cfg.data.music_ratio}", flush=True)
             n = sum(p.numel() for p in model.parameters())
-            where = f"resuming from {latest.name}" if latest is not None else "from scratch"
+            where = (f"resuming from {latest.name}" if latest is not None
+                     else f"from the weights of {cfg.init_from}" if cfg.init_from else "from scratch")
             print(f"training {cfg.model.kind} ({n:,} parameters) on {self.device}, {d.world} process(es), "
                   f"batch {cfg.batch_size}/process, steps {self.start}->{cfg.steps}, {where}; run dir {run_dir}",
                   flush=True)
@@ -109,17 +125,16 @@ class Trainer:
     def run(self) -> dict:
         cfg, d = self.cfg, self.d
         if d.is_main and self.start == 0:  # the starting point of the validation curve
-            metrics, _ = validate(self.model, self.heldout, cfg, self.device)
-            self.logger.log(0, **{k: round(v, 6) for k, v in metrics.items()})
+            self.logger.log(0, clips=0, **{k: round(v, 6) for k, v in self.validate_all()[0].items()})
         self.bar = tqdm(total=cfg.steps, initial=self.start, unit="step", file=sys.stderr, dynamic_ncols=True,
                         disable=not (self.progress and d.is_main))
         self.bad_steps, step, last = 0, self.start, {}
         self.data_time = self.compute_time = 0.0
         t_mark = time.perf_counter()
-        for audio, video in train_loader(cfg, self.start, d.rank, d.world):
+        for audio, video, controls in train_loader(cfg, self.start, d.rank, d.world):
             t_data = time.perf_counter()
             self.data_time += t_data - t_mark
-            logged = self.train_step(step, audio, video)
+            logged = self.train_step(step, audio, video, controls)
             step += 1
             t_mark = time.perf_counter()
             self.compute_time += t_mark - t_data
@@ -134,19 +149,27 @@ class Trainer:
             print(f"done: step {step}; checkpoint {final} (loadable by `audio2video generate --checkpoint`)")
         return last
 
-    def train_step(self, step: int, audio: torch.Tensor, video: torch.Tensor) -> dict:
+    def train_step(self, step: int, audio: torch.Tensor, video: torch.Tensor, controls: torch.Tensor) -> dict:
         """One optimisation step; a non-finite loss skips it (BatchNorm statistics restored)."""
         cfg, device = self.cfg, self.device
         torch.manual_seed(step_seed(cfg, step, self.d.rank))
+        frames = pair_frames(video.shape[1], cfg.decode_pairs) if cfg.decode_pairs else None
+        if frames is not None:
+            video = video.index_select(1, frames)
+            frames = frames.to(device)
         audio, video = audio.to(device, non_blocking=True), video.to(device, non_blocking=True)
         bn_state = [b.detach().clone() for b in self.norm_buffers]  # a skipped step must not touch BN statistics
         with autocast(device):
-            pred = self.step_fn(audio)
-        loss_true = per_clip_loss(pred.float(), video, cfg.loss)
+            pred, pred_controls = self.step_fn(audio, frames)
+        loss_true = per_clip_loss(pred.float(), video, cfg.loss, pairs=frames is not None)
         loss = loss_true.mean()
         logged = {"loss": loss.item()}
+        if pred_controls is not None:
+            c_loss = control_loss(pred_controls.float(), controls.to(device))
+            loss = loss + cfg.loss.controls * c_loss
+            logged["control_loss"] = c_loss.item()
         if cfg.loss.shuffle_weight > 0 and torch.rand(()) < cfg.loss.shuffle_prob:
-            loss_shuf = shuffled_loss(pred.float(), video, cfg.loss, derangement(len(audio)))
+            loss_shuf = shuffled_loss(pred.float(), video, cfg.loss, derangement(len(audio)), pairs=frames is not None)
             hinge = shuffle_hinge(loss_true, loss_shuf, cfg.loss.shuffle_margin)
             loss = loss + cfg.loss.shuffle_weight * hinge
             logged["hinge"] = hinge.item()
@@ -156,7 +179,7 @@ class Trainer:
             self.bad_steps = 0
             loss.backward()
             if cfg.optim.grad_clip > 0:
-                logged["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(),
+                logged["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.net.parameters(),
                                                                            cfg.optim.grad_clip))
             self.optimizer.step()
         else:
@@ -178,6 +201,7 @@ class Trainer:
         if step % cfg.log_every == 0 or step == cfg.steps:
             clips_s = cfg.log_every * cfg.batch_size * self.d.world / max(self.data_time + self.compute_time, 1e-9)
             logged.update(lr=self.scheduler.get_last_lr()[0], clips_per_s=clips_s,
+                          clips=step * cfg.batch_size * self.d.world,
                           data_s=self.data_time / cfg.log_every, compute_s=self.compute_time / cfg.log_every)
             self.logger.log(step, **logged)
             self.bar.set_postfix(loss=f"{logged['loss']:.4f}", clips_s=f"{clips_s:.2f}")
@@ -191,9 +215,9 @@ class Trainer:
         is_ckpt = step % cfg.ckpt_every == 0 or step == cfg.steps
         stopping = distributed.all_agree(self.stop.signum is not None, self.device)
         if d.is_main and is_val:
-            metrics, first = validate(self.model, self.heldout, cfg, self.device)
+            metrics, first = self.validate_all()
             metrics = {k: round(v, 6) for k, v in metrics.items()}
-            self.logger.log(step, **metrics)
+            self.logger.log(step, clips=step * cfg.batch_size * d.world, **metrics)
             samples = self.run_dir / "samples"
             samples.mkdir(exist_ok=True)
             write_sample_video(samples / f"step_{step:08d}.mp4", self.heldout.video[0], first,
@@ -210,10 +234,20 @@ class Trainer:
             self.bar.close()
             raise TrainingStopped(self.stop.signum, step)
 
+    def validate_all(self) -> tuple[dict, torch.Tensor]:
+        """The procedural held-out set's metrics, and data.music's held-out windows' as music_* (if any)."""
+        metrics, first = validate(self.model, self.heldout, self.cfg, self.device)
+        if self.heldout_music is not None:
+            music, _ = validate(self.model, self.heldout_music, self.cfg, self.device)
+            metrics.update({f"music_{k}": v for k, v in music.items()})
+        return metrics, first
+
     def save(self, step: int, metrics: dict | None = None, is_best: bool = False) -> None:
         if not self.d.is_main:
             return
         st = {"step": step, "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
               "rng_torch": torch.get_rng_state(), "data_position": step * self.d.world * self.cfg.batch_size,
               "world_size": self.d.world, "best_val_loss": self.best}
+        if self.net.head is not None:
+            st["control_head"] = self.net.head.state_dict()
         ckpt.save_checkpoint(self.run_dir, self.model, st, step, self.cfg.keep_last, metrics, best=is_best)

@@ -1,6 +1,7 @@
 """Validation during training: the loss and the registry's metrics on the fixed held-out set.
 
-val_mse, val_psnr and shuffle_gap are the metric registry's mse, psnr and shuffle_gap (see metrics.registry),
+val_mse, val_psnr, shuffle_gap and val_motion_corr are the metric registry's mse, psnr, shuffle_gap and
+motion_corr (see metrics.registry),
 computed exactly as `audio2video evaluate` computes them, so a run's curve and an evaluation of its checkpoint
 on the same clips report the same numbers. val_loss is the training objective (losses.per_clip_loss),
 averaged over clips.
@@ -20,12 +21,12 @@ from .data import HeldOut
 from .losses import per_clip_loss
 
 # metrics.jsonl key -> registry metric
-LOGGED = {"val_mse": "mse", "val_psnr": "psnr", "shuffle_gap": "shuffle_gap"}
+LOGGED = {"val_mse": "mse", "val_psnr": "psnr", "shuffle_gap": "shuffle_gap", "val_motion_corr": "motion_corr"}
 
 
 @torch.no_grad()
 def validate(model: VideoModel, data: HeldOut, cfg: TrainConfig, device: torch.device) -> tuple[dict, torch.Tensor]:
-    """Loss, MSE, PSNR and shuffle gap on the held-out set. Returns (metrics, first clip's prediction)."""
+    """Loss, MSE, PSNR, shuffle gap and motion correlation on the held-out set. Returns (metrics, first clip's prediction)."""
     scorer = Scorer(tuple(LOGGED.values()))
     losses, first = [], None
     with eval_mode(model):
