@@ -9,8 +9,9 @@ the *sync ratio* is own ÷ mean of others (1.0: the video follows a random song 
 Teacher renderings:
     teacher        the song rendered whole and seamless (what `audio2video visualize` does)
     teacher_3s     each 3 s window computed alone, one after another (how a training clip sees a song)
-Also: mean colour saturation (HSV S of every pixel), and the window-boundary flow ratio: mean optical flow
-into the first frame of each 3 s window ÷ mean flow into the other frames (1.0: no seam). Prints JSON.
+Scored by `audio2video.evaluation.music.score_videos` (the same code as `evaluate --data FOLDER_OF_AUDIO`):
+also mean colour saturation, artefact frames, motion correlation with the teacher, and the seam ratio: mean
+optical flow into the first frame of each 3 s window ÷ into the other frames (1.0: no seam). Prints JSON.
 Only audio you may tune on belongs here (see docs/data_engine.md: the Debian packages for training).
 """
 from __future__ import annotations
@@ -29,18 +30,13 @@ from audio2video.data import ClipSpec, compute_features
 from audio2video.data.song import render_song, song_features
 from audio2video.data.style import audio_style
 from audio2video.data.visualizers.compositor import composite
-from audio2video.media import load_audio
-from audio2video.metrics import audio_peak_times, av_align_score, motion_curve, video_peak_times
+from audio2video.evaluation.music import load_segments, score_videos
+from audio2video.io.files import AUDIO_SUFFIXES
+from audio2video.io.frames import to_uint8
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".oga"}
 FFMPEG_FILTERS = {"avectorscope": "avectorscope=s={s}x{s}:r={fps}",
                   "showwaves": "showwaves=s={s}x{s}:r={fps}:mode=line"}
 REF_RATE = 44100
-
-
-def to_uint8(video: np.ndarray) -> np.ndarray:
-    """(T, 3, H, W) float in [0, 1] -> (T, H, W, 3) uint8."""
-    return np.clip(np.round(video * 255), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
 
 
 def teacher_whole(audio: np.ndarray, spec: ClipSpec) -> np.ndarray:
@@ -103,19 +99,6 @@ def ffmpeg_video(stereo: np.ndarray, graph_spec: str, size: int, fps: int, frame
     return video
 
 
-def saturation(video: np.ndarray) -> float:
-    v = video.astype(np.float32)
-    hi, lo = v.max(axis=3), v.min(axis=3)
-    return float(np.mean(np.where(hi > 0, (hi - lo) / np.maximum(hi, 1e-6), 0.0)))
-
-
-def boundary_ratio(curve: np.ndarray, window: int) -> float:
-    idx = np.arange(1, len(curve))
-    at = idx[idx % window == 0]
-    rest = idx[idx % window != 0]
-    return float(curve[at].mean() / max(curve[rest].mean(), 1e-9)) if len(at) else float("nan")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("music", type=Path, help="a folder of audio files (searched recursively)")
@@ -126,24 +109,17 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the result here")
     args = ap.parse_args(argv)
     files = sorted(p for p in args.music.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)[:args.max_files]
-    if len(files) < 2:
-        print(f"{args.music}: need at least 2 audio files", file=sys.stderr)
+    paths, segments, starts, skipped = load_segments(files, args.seconds, args.offset)
+    for _, reason in skipped:
+        print(f"skipped: {reason}", file=sys.stderr)
+    if len(paths) < 2:
+        print(f"{args.music}: need at least 2 audio files of {args.seconds:g} s", file=sys.stderr)
         return 2
     spec = ClipSpec()
-    n = int(round(args.seconds * spec.sample_rate))
     frames = int(round(args.seconds * spec.fps))
-    audios, names, videos = [], [], {k: [] for k in ("teacher", "teacher_3s", *FFMPEG_FILTERS)}
+    videos = {k: [] for k in ("teacher", "teacher_3s", *FFMPEG_FILTERS)}
     timing = {k: 0.0 for k in videos}
-    for path in files:
-        x, _ = load_audio(path, spec.sample_rate)
-        x = x.reshape(-1)
-        offset = args.offset if len(x) >= (args.offset + args.seconds) * spec.sample_rate else 0.0
-        seg = x[int(offset * spec.sample_rate):][:n]
-        if len(seg) < n:
-            print(f"skipped {path.name}: shorter than {args.seconds:g} s", file=sys.stderr)
-            continue
-        names.append(path.name)
-        audios.append(seg)
+    for path, seg, offset in zip(paths, segments, starts):
         for key, make in (("teacher", lambda: teacher_whole(seg, spec)),
                           ("teacher_3s", lambda: teacher_windows(seg, spec))):
             t = time.perf_counter()
@@ -154,24 +130,11 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             videos[key].append(ffmpeg_video(stereo, graph_spec, 128, spec.fps, frames))
             timing[key] += time.perf_counter() - t
-    peaks = [audio_peak_times(a, spec.sample_rate) for a in audios]
-    result = {"files": names, "seconds": args.seconds, "visualizers": {}}
-    for key, vids in videos.items():
-        curves = [motion_curve(v) for v in vids]
-        vpeaks = [video_peak_times(c, spec.fps) for c in curves]
-        own = [av_align_score(peaks[i], vpeaks[i], spec.fps)[0] for i in range(len(vids))]
-        other = [np.nanmean([av_align_score(peaks[j], vpeaks[i], spec.fps)[0] for j in range(len(vids)) if j != i])
-                 for i in range(len(vids))]
-        result["visualizers"][key] = {
-            "av_align_own": round(float(np.nanmean(own)), 4),
-            "av_align_others": round(float(np.nanmean(other)), 4),
-            "sync_ratio": round(float(np.nanmean(own) / max(np.nanmean(other), 1e-9)), 3),
-            "saturation": round(float(np.mean([saturation(v) for v in vids])), 3),
-            "boundary_flow_ratio": round(float(np.nanmean([boundary_ratio(c, spec.num_frames) for c in curves])), 3),
-            "render_seconds_per_audio_second": round(timing[key] / (len(vids) * args.seconds), 4),
-            "per_file_own": [round(float(s), 3) for s in own],
-        }
-    text = json.dumps(result, indent=2)
+    result = score_videos(paths, segments, videos, window=spec.num_frames)
+    result["seconds"] = args.seconds
+    for key, entry in result["renderers"].items():
+        entry["overall"]["render_seconds_per_audio_second"] = timing[key] / (len(paths) * args.seconds)
+    text = json.dumps(result, indent=1, default=float)
     print(text)
     if args.json:
         args.json.write_text(text + "\n")

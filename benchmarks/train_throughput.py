@@ -7,8 +7,10 @@ Prints JSON:
   plain_full      the baseline: a bare eager loop, the spec model decoding all 90 frames, MSE, AdamW, on one
                   pre-made batch (no data cost)
   bare_pairs      the same bare loop decoding only `--pairs` random pairs of adjacent frames per clip
-  train_command   `audio2video train` itself, end to end (its data engine, loss terms, logging) with
-                  decode_pairs=--pairs and the control head, read from its metrics.jsonl after warm-up
+  train_command   `audio2video train --config configs/music.toml` itself, end to end (its data engine in a
+                  DataLoader worker, loss terms, control head, level-normalised input and log-mel path,
+                  logging; procedural clips only, as no music is assumed), decode_pairs=--pairs, read from its
+                  metrics.jsonl after warm-up
 and each one's clips/s as a multiple of plain_full's; peak RSS per path (each runs in its own process); the
 fp32 matmul rate (2048x2048) before and after, so runs on busy or different machines compare by ratios.
 """
@@ -24,6 +26,8 @@ import time
 from pathlib import Path
 
 import torch
+
+RECIPE = Path(__file__).resolve().parents[1] / "configs" / "music.toml"
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
@@ -80,8 +84,9 @@ def train_command(kind: str, batch: int, steps: int, pairs: int) -> dict:
         total = 2 + 2 * steps
         sets = [f"model.kind={kind}", f"batch_size={batch}", f"steps={total}", "log_every=2",
                 f"val_every={10 ** 6}", f"ckpt_every={10 ** 6}", "data.val_clips=1", f"decode_pairs={pairs}",
-                "loss.controls=1.0", "loss.temporal=0.5"]
-        cmd = [sys.executable, "-m", "audio2video.train", "--run-dir", str(Path(tmp) / "run"), "-q"]
+                "data.music=[]", "data.music_ratio=0"]
+        cmd = [sys.executable, "-m", "audio2video.train", "--config", str(RECIPE), "--run-dir", str(Path(tmp) / "run"),
+               "-q"]
         for s in sets:
             cmd += ["--set", s]
         t = time.perf_counter()

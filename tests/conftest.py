@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from audio2video.data import ClipSpec, generate_music
+from audio2video.io.files import write_wav
 from audio2video.io.media import audio_frames_from_array
 from audio2video.models import ModelConfig, build_model
 
@@ -100,3 +102,12 @@ def write_float_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
     fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 3, 1, rate, rate * 4, 4, 32)
     path.write_bytes(header + fmt + b"data" + struct.pack("<I", len(data)) + data)
     return path
+
+
+def write_songs(folder, n=6, seconds=4.0):
+    """Procedural music as real files on disk: n wav files of `seconds` each."""
+    folder.mkdir()
+    for k in range(n):
+        x = np.concatenate([generate_music(100 * k + j, ClipSpec()).waveform for j in range(int(np.ceil(seconds / 3)))])
+        write_wav(folder / f"song{k}.wav", x[:int(seconds * 16000)], 16000)
+    return folder

@@ -12,22 +12,12 @@ from audio2video.data import ClipSpec, generate_music, normalize_level
 from audio2video.data.music_files import MusicLibrary, music_sample, split_of
 from audio2video.data.song import render_range, song_features
 from audio2video.data.style import audio_style
-from audio2video.io.files import write_wav
 from audio2video.models import AudioToVideoNet, ModelConfig, build_model
 from audio2video.training.net import TrainingNet, init_weights, pair_frames
-from conftest import tiny_config
+from conftest import tiny_config, write_songs
 from test_train import MICRO, TINY, env1, final_weights, sets, train_cmd
 
 SPEC = ClipSpec()
-
-
-def write_songs(folder, n=6, seconds=4.0):
-    """Procedural music as real files on disk: n wav files of `seconds` each."""
-    folder.mkdir()
-    for k in range(n):
-        x = np.concatenate([generate_music(100 * k + j, SPEC).waveform for j in range(int(np.ceil(seconds / 3)))])
-        write_wav(folder / f"song{k}.wav", x[:int(seconds * 16000)], 16000)
-    return folder
 
 
 def test_pair_frames_are_adjacent_distinct_pairs():

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..io.files import AUDIO_SUFFIXES
 from .clip import ClipSpec
 from .controls import control_signals
 from .features import FeatureTimeline
@@ -31,7 +32,6 @@ from .song import render_range, song_features
 from .style import audio_style
 from .visualizers.base import RENDER_CONTEXT
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aiff", ".aif", ".wma", ".mka"}
 HELDOUT_PERCENT = 10
 
 
@@ -101,7 +101,7 @@ class MusicLibrary:
 
     def _load(self, path: Path) -> Track:
         from ..io.files import atomic_write
-        from ..io.media import load_audio
+        from ..io.media import load_audio     # PyAV loads only when a file must be decoded
 
         key = self._key(path)
         wav, feats = self.cache_dir / f"{key}.npy", self.cache_dir / f"{key}.features.npz"

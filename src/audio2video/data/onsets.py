@@ -99,15 +99,19 @@ def _hz_to_mel(f):
     return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
 
 
-def _mel_centres(fmax: float) -> np.ndarray:
+def _mel_edges(fmax: float) -> np.ndarray:
+    """N_MELS + 2 frequencies (Hz) evenly spaced on the mel scale from 0 to fmax: band k spans edges k..k+2."""
     m = np.linspace(_hz_to_mel(0.0), _hz_to_mel(fmax), N_MELS + 2)
-    return 700.0 * (10 ** (m[1:-1] / 2595.0) - 1.0)
+    return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+
+def _mel_centres(fmax: float) -> np.ndarray:
+    return _mel_edges(fmax)[1:-1]
 
 
 def _mel_matrix(freqs: np.ndarray, fmax: float) -> np.ndarray:
     """(F, N_MELS) triangular filters, area-normalised (Slaney style)."""
-    m = np.linspace(_hz_to_mel(0.0), _hz_to_mel(fmax), N_MELS + 2)
-    edges = 700.0 * (10 ** (m / 2595.0) - 1.0)
+    edges = _mel_edges(fmax)
     lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     up = (freqs[None, :] - lo) / (mid - lo)
     down = (hi - freqs[None, :]) / (hi - mid)
@@ -128,7 +132,7 @@ def _running_max(x: np.ndarray, width: int) -> np.ndarray:
     """max(x[i - width + 1 .. i]) for each i."""
     if len(x) == 0:
         return x
-    padded = np.concatenate([np.full(width - 1, x[0] if len(x) else 0.0), x])
+    padded = np.concatenate([np.full(width - 1, x[0]), x])
     return np.lib.stride_tricks.sliding_window_view(padded, width).max(axis=1)
 
 
