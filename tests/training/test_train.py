@@ -219,3 +219,11 @@ def test_smoke_tiny_config_learns_and_depends_on_audio(tmp_path):
     assert len(val) >= 3
     assert val[-1]["val_loss"] < 0.6 * val[0]["val_loss"], [r["val_loss"] for r in val]
     assert val[-1]["shuffle_gap"] > 1.0
+
+
+def test_configs_written_by_earlier_versions_still_load():
+    """A run directory's config.yaml from before nan_steps left the config (the model card's) still resumes."""
+    cfg = load_config(ROOT / "docs" / "model_card" / "hybrid-cpu_config.yaml")
+    assert cfg.steps == 800 and cfg.model.kind == "hybrid"
+    with pytest.raises(ConfigError, match="unknown config key nan_steps"):
+        load_config(TINY, ["nan_steps=[2]"])

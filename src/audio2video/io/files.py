@@ -84,6 +84,23 @@ def staged_dir(out: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def replace_link(link: Path, target: str) -> None:
+    """Point the symbolic link `link` at `target` (a name relative to the link's folder) in one atomic rename, so
+    at every instant `link` resolves to either its old target or the new one. A real folder at `link` (written
+    before links were used) is moved aside first: only that one-time migration has a moment without `link`."""
+    link = Path(link)
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    try:
+        if link.is_dir() and not link.is_symlink():
+            os.replace(link, link.with_name(f".{link.name}.before-link"))
+        os.replace(tmp, link)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> None:
     """Mono or (channels, samples) float audio in [-1, 1] as 16-bit PCM, atomically."""
     a = np.atleast_2d(np.asarray(audio, dtype=np.float32))

@@ -14,7 +14,6 @@ train_state.pt is written by this project itself and read back with weights_only
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError
+from ..io.files import replace_link, staged_dir
 from ..models import VideoModel
 
 STATE_NAME = "train_state.pt"
@@ -60,35 +60,19 @@ def _write_into(directory: Path, model: VideoModel, state: dict[str, Any], extra
 
 
 def _write_step(target: Path, model: VideoModel, state: dict[str, Any], extra: dict[str, Any]) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
+    """Written in a hidden folder beside `target`, which becomes `target` in one rename when complete."""
+    with staged_dir(target) as tmp:
         _write_into(tmp, model, state, extra)
-        if target.exists():  # the same step written again: the earlier copy steps aside first
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.replace(target, old / target.name)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_best(root: Path, step: int, model: VideoModel, state: dict[str, Any], extra: dict[str, Any]) -> None:
-    best = root / BEST
+    """A new folder, complete before the `best` link switches to it; the previous best's folder goes after."""
     folder = Path(tempfile.mkdtemp(prefix=f".best_{step:08d}.", dir=root))
-    link = root / f".{BEST}.{os.getpid()}.link"
     try:
         _write_into(folder, model, state, extra)
-        link.unlink(missing_ok=True)
-        os.symlink(folder.name, link)  # relative, so a run directory can be moved
-        if best.is_dir() and not best.is_symlink():  # a run written before best became a link
-            os.replace(best, root / f".best_{0:08d}.legacy")
-        os.replace(link, best)  # the switch: atomic
+        replace_link(root / BEST, folder.name)  # relative, so a run directory can be moved
     except BaseException:
-        link.unlink(missing_ok=True)
-        if not (best.is_symlink() and os.readlink(best) == folder.name):
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     _remove_stale(root, keep=folder.name)
 
@@ -96,9 +80,8 @@ def _write_best(root: Path, step: int, model: VideoModel, state: dict[str, Any],
 def _remove_stale(root: Path, keep: str) -> None:
     """Folders of earlier bests and the leftovers of interrupted writes."""
     for p in root.iterdir():
-        if p.name == keep or p.is_symlink():
-            continue
-        if BEST_TARGET.match(p.name) or (p.name.startswith(".step_") and p.suffix in (".tmp", ".old")):
+        if p.name != keep and not p.is_symlink() and (BEST_TARGET.match(p.name) or p.name.startswith(".step_")
+                                                      or p.name == f".{BEST}.before-link"):
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -59,6 +59,13 @@ def barrier() -> None:
         dist.barrier()
 
 
+def quiesce() -> None:
+    """Every process waits here before the group is torn down. Waiting releases the GIL, so gloo's worker
+    threads can finish freeing the last collectives' tensors (which needs the GIL); destroying the group while
+    one of them still waits for it deadlocks (seen on a 2-core machine: rank 1 hung in destroy_process_group)."""
+    barrier()
+
+
 def all_agree(flag: bool, device: torch.device, any_: bool = True) -> bool:
     """Combine a per-process flag across processes: any of them (default) or all of them."""
     if not dist.is_initialized():

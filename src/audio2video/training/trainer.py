@@ -142,6 +142,7 @@ class Trainer:
                 last = self.log_step(step, logged)
             self.after_step(step, last)
         self.bar.close()
+        distributed.quiesce()
         if d.is_main:
             self.logger.close()
             plot_loss_curve(self.run_dir)
@@ -232,6 +233,7 @@ class Trainer:
             self.save(step)
         if stopping:
             self.bar.close()
+            distributed.quiesce()
             raise TrainingStopped(self.stop.signum, step)
 
     def validate_all(self) -> tuple[dict, torch.Tensor]:
