@@ -126,11 +126,11 @@ def nan_on_steps(monkeypatch, steps, batch_size=4):
     real = TrainClips.__getitem__
 
     def poisoned(self, k):
-        audio, video = real(self, k)
+        audio, video, controls = real(self, k)
         if k // batch_size in steps and k % batch_size == 0:
             audio = audio.clone()
             audio[0, 0] = float("nan")
-        return audio, video
+        return audio, video, controls
 
     monkeypatch.setattr(TrainClips, "__getitem__", poisoned)
 
