@@ -137,9 +137,10 @@ def score_videos(paths: Sequence[Path], segments: Sequence[np.ndarray], videos: 
         rows = entry["per_file"]
         if REFERENCE in changes:
             for i, row in enumerate(rows):
-                ref = changes[REFERENCE][i]
-                row["flicker"] = float(changes[name][i].mean() / max(ref.mean(), 1e-9))
-                row["motion_corr"] = _corr(changes[name][i], ref)
+                n = min(len(changes[name][i]), len(changes[REFERENCE][i]))   # a renderer may stop a window short
+                own, ref = changes[name][i][:n], changes[REFERENCE][i][:n]
+                row["flicker"] = float(own.mean() / max(ref.mean(), 1e-9))
+                row["motion_corr"] = _corr(own, ref)
         own = _nanmean(r["av_align_own"] for r in rows)
         others = _nanmean(r["av_align_others"] for r in rows)
         overall = {"sync_ratio": own / others if others > 0 else float("nan"), "av_align_own": own,
