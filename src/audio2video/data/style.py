@@ -45,7 +45,7 @@ def audio_style(tl: FeatureTimeline | None = None) -> Style:
 
 
 def seed_style(rng: np.random.Generator) -> Style:
-    palette = Palette.build(hue=rng.random(), scheme=str(rng.choice(list(SCHEMES))),
+    palette = Palette.build(hue=rng.random(), scheme=str(rng.choice([k for k in SCHEMES if k != "audio"])),
                             saturation=rng.uniform(0.55, 0.95), bg_level=rng.uniform(0.03, 0.12))
     n = int(rng.integers(1, 4))
     names = rng.choice(list(VISUALIZERS), size=n, replace=False)

@@ -27,10 +27,10 @@ class Bars(Visualizer):
     name = "bars"
     drives = ("bands",)
     params = {
-        "count": Param(8, 32, "brightness", integer=True),
+        "count": Param(8, 32, integer=True),
         "gap": Param(0.15, 0.45),
-        "mirror": Param(0, 1, "key", integer=True),
-        "gamma": Param(1.0, 2.0, "loudness"),
+        "mirror": Param(0, 1, integer=True),
+        "gamma": Param(1.0, 2.0),
     }
 
     def render(self, tl, p, out, gain):

@@ -6,8 +6,8 @@ Every frame of a clip is rendered at once. Most visualizers are a lookup: a per-
 from the timeline (cheap: K is a few thousand) indexed by a per-pixel map (H*W,) into K that depends only on
 the frame size and the parameters (cached), so the per-pixel cost is a single gather, written straight into the caller's buffer.
 
-Parameters are declared as `Param`s. In `seed` style they are drawn at random; in `audio` style each one
-follows an audio cue in [0, 1] (tempo, brightness, ...), so the look is a function of the sound.
+Parameters are declared as `Param`s. In `seed` style they are drawn at random; the `audio` style fixes them
+(style.AUDIO_LAYERS), so what changes the picture is the sound, frame by frame.
 """
 from __future__ import annotations
 
@@ -19,14 +19,10 @@ import numpy as np
 from ..features import FeatureTimeline
 from ..onsets import hann_smooth
 
-CUES = ("tempo", "brightness", "loudness", "density", "key", "fixed")
-
-
 @dataclass(frozen=True)
 class Param:
     lo: float
     hi: float
-    cue: str = "fixed"       # which audio cue sets it in `audio` style; "fixed" means the middle of the range
     integer: bool = False
 
     def value(self, u: float):

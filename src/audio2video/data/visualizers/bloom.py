@@ -11,9 +11,9 @@ class Bloom(Visualizer):
     name = "bloom"
     drives = ("onset", "loudness")
     params = {
-        "rings": Param(1.5, 3.5, "brightness"),   # rings from the centre to the rim
-        "size": Param(0.7, 1.1, "loudness"),      # rim radius at full loudness (the shorter side spans [-1, 1])
-        "kick": Param(0.1, 0.2, "tempo"),         # relative zoom of a full-strength kick
+        "rings": Param(1.5, 3.5),   # rings from the centre to the rim
+        "size": Param(0.7, 1.1),      # rim radius at full loudness (the shorter side spans [-1, 1])
+        "kick": Param(0.1, 0.2),         # relative zoom of a full-strength kick
     }
 
     def render(self, tl, p, out, gain):

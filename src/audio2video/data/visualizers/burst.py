@@ -12,9 +12,9 @@ class Burst(Visualizer):
     name = "burst"
     drives = ("onset", "bands")
     params = {
-        "spokes": Param(6, 16, "density", integer=True),
-        "jump": Param(0.2, 0.4, "loudness"),     # how far a full-strength onset throws the ring outward
-        "width": Param(0.12, 0.25, "brightness"),
+        "spokes": Param(6, 16, integer=True),
+        "jump": Param(0.2, 0.4),     # how far a full-strength onset throws the ring outward
+        "width": Param(0.12, 0.25),
     }
 
     def render(self, tl, p, out, gain):

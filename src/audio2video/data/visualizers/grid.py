@@ -29,10 +29,10 @@ class Grid(Visualizer):
     name = "grid"
     drives = ("bands",)
     params = {
-        "cells": Param(4, 10, "density", integer=True),
+        "cells": Param(4, 10, integer=True),
         "gap": Param(0.1, 0.35),
-        "scatter": Param(0, 1, "key", integer=True),  # 0: bands by distance from the centre, 1: scattered
-        "flash": Param(0.0, 0.5, "loudness"),
+        "scatter": Param(0, 1, integer=True),  # 0: bands by distance from the centre, 1: scattered
+        "flash": Param(0.0, 0.5),
     }
 
     def render(self, tl, p, out, gain):

@@ -23,10 +23,10 @@ class Kaleido(Visualizer):
     name = "kaleido"
     drives = ("bands",)
     params = {
-        "folds": Param(3, 9, "key", integer=True),
-        "rings": Param(2.0, 5.0, "brightness"),
-        "petals": Param(1.0, 3.0, "density"),
-        "speed": Param(0.2, 0.7, "tempo"),
+        "folds": Param(3, 9, integer=True),
+        "rings": Param(2.0, 5.0),
+        "petals": Param(1.0, 3.0),
+        "speed": Param(0.2, 0.7),
     }
 
     def render(self, tl, p, out, gain):

@@ -13,13 +13,13 @@ class Particles(Visualizer):
     name = "particles"
     drives = ("onset",)
     params = {
-        "count": Param(24, 72, "density", integer=True),
-        "speed": Param(0.6, 1.5, "tempo"),
+        "count": Param(24, 72, integer=True),
+        "speed": Param(0.6, 1.5),
         "drag": Param(1.5, 4.0),
-        "gravity": Param(-0.5, 1.0, "brightness"),
-        "life": Param(0.35, 0.8, "loudness"),
+        "gravity": Param(-0.5, 1.0),
+        "life": Param(0.35, 0.8),
         "spread": Param(0.0, 0.5),               # how far from the centre bursts start
-        "seed": Param(0, 9999, "key", integer=True),
+        "seed": Param(0, 9999, integer=True),
     }
 
     def render(self, tl, p, out, gain):

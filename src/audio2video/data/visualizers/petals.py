@@ -12,10 +12,10 @@ class Petals(Visualizer):
     name = "petals"
     drives = ("onset", "bands")
     params = {
-        "folds": Param(3, 8, "key", integer=True),
-        "twist": Param(0.15, 0.3, "tempo"),       # radians of turn on a full-strength onset
-        "bend": Param(0.0, 0.7, "brightness"),    # how much the petals curl with the radius
-        "reach": Param(0.55, 0.95, "loudness"),   # where the petals are brightest (radius)
+        "folds": Param(3, 8, integer=True),
+        "twist": Param(0.15, 0.3),       # radians of turn on a full-strength onset
+        "bend": Param(0.0, 0.7),    # how much the petals curl with the radius
+        "reach": Param(0.55, 0.95),   # where the petals are brightest (radius)
     }
 
     def render(self, tl, p, out, gain):

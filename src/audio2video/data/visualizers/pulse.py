@@ -27,10 +27,10 @@ class Pulse(Visualizer):
     name = "pulse"
     drives = ("loudness",)
     params = {
-        "sides": Param(2, 8, "key", integer=True),      # 2 means a circle
-        "size": Param(0.35, 0.75, "loudness"),
-        "edge": Param(0.015, 0.06, "brightness"),
-        "glow": Param(0.15, 0.5, "brightness"),
+        "sides": Param(2, 8, integer=True),      # 2 means a circle
+        "size": Param(0.35, 0.75),
+        "edge": Param(0.015, 0.06),
+        "glow": Param(0.15, 0.5),
         "angle": Param(0.0, 1.0),
     }
 

@@ -10,10 +10,10 @@ class Rings(Visualizer):
     name = "rings"
     drives = ("onset",)
     params = {
-        "speed": Param(0.9, 2.2, "tempo"),       # radius units per second
-        "width": Param(0.02, 0.06, "brightness"),
-        "life": Param(0.2, 0.45, "density"),     # seconds to fade to 1/e
-        "flash": Param(0.4, 0.9, "loudness"),    # brightness of the centre flash on each onset
+        "speed": Param(0.9, 2.2),       # radius units per second
+        "width": Param(0.02, 0.06),
+        "life": Param(0.2, 0.45),     # seconds to fade to 1/e
+        "flash": Param(0.4, 0.9),    # brightness of the centre flash on each onset
     }
 
     def render(self, tl, p, out, gain):

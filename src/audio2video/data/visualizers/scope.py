@@ -10,11 +10,11 @@ class Scope(Visualizer):
     name = "scope"
     drives = ("loudness", "bands")
     params = {
-        "waves": Param(2, 5, "density", integer=True),
+        "waves": Param(2, 5, integer=True),
         "thickness": Param(0.012, 0.03),
-        "speed": Param(0.4, 1.6, "tempo"),
-        "amp": Param(0.35, 0.8, "loudness"),
-        "freq": Param(1.0, 3.0, "brightness"),
+        "speed": Param(0.4, 1.6),
+        "amp": Param(0.35, 0.8),
+        "freq": Param(1.0, 3.0),
     }
 
     def render(self, tl, p, out, gain):

@@ -10,9 +10,9 @@ class Texture(Visualizer):
     name = "texture"
     drives = ("loudness",)
     params = {
-        "scale": Param(2.0, 5.0, "brightness"),  # spatial frequency
-        "speed": Param(0.3, 1.0, "tempo"),       # cycles per second of sound
-        "skew": Param(0.6, 1.6, "key"),          # ratio of the vertical to the horizontal frequency
+        "scale": Param(2.0, 5.0),  # spatial frequency
+        "speed": Param(0.3, 1.0),       # cycles per second of sound
+        "skew": Param(0.6, 1.6),          # ratio of the vertical to the horizontal frequency
     }
 
     def render(self, tl, p, out, gain):
