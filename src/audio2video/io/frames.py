@@ -15,6 +15,8 @@ import torch
 from .files import atomic_write
 from .media import Mp4Writer, audio_frames_from_array
 
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)   # RGB -> grey (ITU-R BT.601, as OpenCV's RGB2GRAY)
+
 
 def to_uint8(frames) -> np.ndarray:
     """(N, 3, H, W) frames -> (N, H, W, 3) uint8. Floats (tensor or array) are in [0, 1]: scaled by 255, rounded

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io.frames import LUMA
+
 UNIFORM_STD = 0.02
 WHITE_LEVEL, WHITE_SHARE = 0.9, 0.1
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def saturation(frames: np.ndarray) -> float:

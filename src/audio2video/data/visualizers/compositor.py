@@ -23,6 +23,7 @@ import numpy as np
 from ..clip import ClipSpec
 from ..features import FeatureTimeline
 from . import VISUALIZERS
+from ...io.frames import LUMA
 from .base import grid
 from .palettes import Palette, hsv_to_rgb
 
@@ -93,13 +94,11 @@ def layer_colors(tl: FeatureTimeline, style: Style) -> tuple[np.ndarray, np.ndar
     return colors, np.broadcast_to(pal.background, (len(b), 3))
 
 
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)       # the grey level optical flow sees (OpenCV's)
-
-
 def even_luma(colors: np.ndarray, target: float = 0.4, strength: float = 0.8) -> np.ndarray:
-    """Colours scaled part of the way towards one grey level (and never past 1): a yellow is as bright as a
-    blue to the eye's luma only at strength 1; at 0.5 a hue drifting through the wheel changes the grey picture
-    little, so it makes no optical flow of its own, while colours keep their character."""
+    """Colours scaled most of the way (`strength`) towards one grey level `target` (and never past 1). Optical
+    flow sees the grey picture (LUMA), in which a pure yellow is eight times a pure blue: evened out, a hue
+    drifting through the wheel changes the grey picture little and makes no motion of its own, while the
+    colours keep their character (full evening would darken yellows to olive)."""
     luma = np.maximum(colors @ LUMA, 1e-6)[..., None]
     scaled = colors * (target / luma) ** strength
     return (scaled / np.maximum(scaled.max(axis=-1, keepdims=True), 1.0)).astype(np.float32)
