@@ -7,8 +7,9 @@ import sys
 from ..errors import UserError
 from .common import add_quiet
 
-DESCRIPTION = ("Train on the procedural engine with checkpoints, exact resume, validation and logging. Under torchrun "
-               "(RANK/WORLD_SIZE set) it runs DistributedDataParallel.")
+DESCRIPTION = ("Train on the procedural engine, and on your own music with --set 'data.music=[\"DIR\"]' (no videos "
+               "needed: the same visualizers draw the targets), with checkpoints, exact resume, validation and "
+               "logging. Under torchrun (RANK/WORLD_SIZE set) it runs DistributedDataParallel.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
