@@ -15,7 +15,7 @@ from audio2video.io.files import write_wav
 from audio2video.io.media import audio_frames_from_array
 from audio2video.models import ModelConfig, build_model
 
-torch.set_num_threads(2)
+torch.set_num_threads(min(2, torch.get_num_threads()))  # OMP_NUM_THREADS=1 leaves a core to a training run
 
 
 def tiny_config(kind: str = "hybrid", **changes) -> ModelConfig:
