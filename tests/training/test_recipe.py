@@ -98,6 +98,18 @@ def test_train_on_music_with_pairs_and_controls_resumes_exactly(tmp_path):
         assert torch.equal(a[k], b[k]), k
 
 
+def test_a_warm_started_run_resumes_without_repeating_init_from(tmp_path):
+    assert main(["train", "--config", str(TINY), "--run-dir", str(tmp_path / "first"), "-q",
+                 *sets(*MICRO, "steps=2")]) == 0
+    src = tmp_path / "first" / "checkpoints" / "step_00000002"
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(TINY), "--run-dir", str(run), "-q", *sets(*MICRO, "steps=2"),
+                 "--init-from", str(src)]) == 0
+    assert main(["train", "--config", str(TINY), "--run-dir", str(run), "-q", *sets(*MICRO, "steps=3"),
+                 "--resume"]) == 0
+    assert (run / "checkpoints" / "step_00000003").is_dir()
+
+
 def test_init_from_flag(tmp_path, tiny_checkpoint, capsys):
     run = tmp_path / "run"
     assert main(["train", "--config", str(TINY), "--run-dir", str(run), "-q", *sets(*MICRO, "steps=2"),

@@ -1,4 +1,5 @@
-"""The rules of a run directory: a new run needs an empty one; --resume needs one, and keeps its config."""
+"""The rules of a run directory: a new run needs an empty one; --resume needs one, and keeps its config
+(only `steps` may change; `init_from` may be left out)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,6 +24,8 @@ def prepare_run_dir(run_dir: Path, cfg: TrainConfig, resume: bool, overrides_giv
     if overrides_given:
         a, b = previous.to_dict(), cfg.to_dict()
         a.pop("steps"), b.pop("steps")
+        if not b["init_from"]:  # the starting weights matter only at the start: resuming need not repeat them
+            b["init_from"] = a["init_from"]
         if a != b:
             diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
             raise UserError(f"{run_dir}: the config given differs from the run's own in {', '.join(diff)}; "
