@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import argparse
 
+from .deprecated import add_deprecated
+
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="render a demo video from a procedural demo track (what `make demo` runs)",
                        description="Make a 12 s procedural music track, render demo.mp4 with the shipped model (or a "
                                    "checkpoint, or an untrained model with --untrained, said plainly), and write a "
                                    "contact sheet PNG.")
-    p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
+    p.add_argument("-o", "--output", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
+    add_deprecated(p, "--out", "-o/--output", "output", metavar="DIR")
     p.add_argument("--seconds", type=float, default=12.0, help="length of the demo track (default 12)")
     p.add_argument("--checkpoint", metavar="DIR", help="render with this model instead of the shipped one")
     p.add_argument("--untrained", action="store_true", help="render with a randomly initialised model")
@@ -19,7 +22,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..pipelines.demo import run_demo
 
-    result = run_demo(args.out, seconds=args.seconds, untrained=args.untrained, checkpoint=args.checkpoint)
+    result = run_demo(args.output, seconds=args.seconds, untrained=args.untrained, checkpoint=args.checkpoint)
     print(f"\nvideo:          {result.video}\ncontact sheet:  {result.sheet}\ndemo track:     {result.track}")
     print("\nOn your own music:  audio2video generate song.mp3 -o song.mp4"
           + ("" if result.trained else " --checkpoint DIR") + " [--size 512]")

@@ -5,6 +5,7 @@ import argparse
 
 from ..errors import UserError
 from .common import add_device, add_quiet, positive_int
+from .deprecated import add_deprecated
 
 EVALUATE = ("score a checkpoint on held-out clips: metrics.json, report.md, plots",
             "Run a checkpoint on held-out clips (the procedural engine's held-out seeds, never seen in training) and "
@@ -17,7 +18,8 @@ COMPARE = ("A/B: the same held-out clips through several checkpoints, paired dif
 
 
 def _add_shared(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; written only on success)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (required; created; written only on success)")
+    add_deprecated(p, "--out", "-o/--output", "output", metavar="DIR")
     p.add_argument("--data", default="procedural", metavar="SOURCE",
                    help="'procedural' (default): the engine's held-out set; a video file or folder of video "
                         "files with audio (the first clip of each, resized to the model's frames); or a folder of "
@@ -30,8 +32,9 @@ def _add_shared(p: argparse.ArgumentParser) -> None:
                         "for it start at 0)")
     p.add_argument("--style", choices=("audio", "seed"), default="audio",
                    help="procedural style mode, as the model was trained with (default audio)")
-    p.add_argument("-n", "--n", type=positive_int, default=64, metavar="N",
+    p.add_argument("-n", "--num", type=positive_int, default=64, metavar="N",
                    help="held-out clips (default 64; for video files, at most N files)")
+    add_deprecated(p, "--n", "-n/--num", "num", type=positive_int, metavar="N")
     p.add_argument("--examples", type=int, default=3, metavar="K",
                    help="clips shown in frame strips, sync plots (and side-by-side videos) (default 3)")
     p.add_argument("--batch-size", type=positive_int, default=2, metavar="N", help="clips per forward pass")
@@ -41,8 +44,8 @@ def _add_shared(p: argparse.ArgumentParser) -> None:
 
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help=EVALUATE[0], description=EVALUATE[1])
-    p.add_argument("--checkpoint", metavar="DIR", required=True,
-                   help="model directory holding config.json + model.safetensors")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="model directory holding config.json + model.safetensors (default: the shipped model)")
     _add_shared(p)
     p.set_defaults(func=run_evaluate)
     p = sub.add_parser("compare", help=COMPARE[0], description=COMPARE[1])
@@ -56,10 +59,26 @@ def _settings(args: argparse.Namespace, *head: str) -> dict:
     """The shared settings, and the command that reproduces the report with every setting spelled out."""
     from ..evaluation.report import command_line
 
-    command = command_line(["audio2video", args.command, *head, "--out", args.out, "--data", args.data, "--style",
-                            args.style, "-n", str(args.n), "--examples", str(args.examples)])
-    return dict(n=args.n, data=args.data, style=args.style, batch_size=args.batch_size, device=args.device,
+    command = command_line(["audio2video", args.command, *head, "-o", args.output, "--data", args.data, "--style",
+                            args.style, "-n", str(args.num), "--examples", str(args.examples)])
+    return dict(n=args.num, data=args.data, style=args.style, batch_size=args.batch_size, device=args.device,
                 examples=args.examples, progress=not args.quiet, command=command)
+
+
+def _require_output(args: argparse.Namespace) -> None:
+    if args.output is None:
+        raise UserError("-o/--output DIR is required: the folder the report is written to")
+
+
+def _checkpoint(args: argparse.Namespace) -> tuple[str, list[str]]:
+    """The checkpoint to evaluate (the shipped model's folder by default) and its words in the report's command."""
+    from ..models import has_shipped_model, load_model, shipped_model_dir
+
+    if args.checkpoint is not None:
+        return args.checkpoint, ["--checkpoint", args.checkpoint]
+    if not has_shipped_model():
+        load_model()  # says, in one line, that no model ships and what to pass instead
+    return str(shipped_model_dir()), []
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -68,12 +87,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     from ..evaluation.music import audio_only
 
+    _require_output(args)
     if args.data != "procedural" and (files := audio_only(args.data)) is not None:
         return _evaluate_music(args, files)
-    r = run_evaluate(args.checkpoint, args.out, **_settings(args, "--checkpoint", args.checkpoint))
+    checkpoint, head = _checkpoint(args)
+    r = run_evaluate(checkpoint, args.output, **_settings(args, *head))
     for name, value in r["metrics"].items():
         print(f"{name:>16}: {fmt(value)}")
-    print(f"wrote metrics.json, report.md and plots to {args.out}")
+    print(f"wrote metrics.json, report.md and plots to {args.output}")
     return 0
 
 
@@ -81,14 +102,15 @@ def run_compare(args: argparse.Namespace) -> int:
     from ..evaluation.report import fmt
     from ..evaluation.run import run_compare
 
+    _require_output(args)
     names = ["--names", *args.names] if args.names else []
-    r = run_compare(args.checkpoints, args.out, names=args.names, **_settings(args, *args.checkpoints, *names))
+    r = run_compare(args.checkpoints, args.output, names=args.names, **_settings(args, *args.checkpoints, *names))
     for key, diffs in r["differences"].items():
         print(key)
         for name, d in diffs.items():
             lo, hi = d["ci95"]
             print(f"{name:>16}: {fmt(d['point']):>10}  95% CI [{fmt(lo)}, {fmt(hi)}]  {d['verdict']}")
-    print(f"wrote metrics.json, report.md, plots and side-by-side videos to {args.out}")
+    print(f"wrote metrics.json, report.md, plots and side-by-side videos to {args.output}")
     return 0
 
 
@@ -107,7 +129,8 @@ def _evaluate_music(args: argparse.Namespace, files: list) -> int:
 
     if not (args.seconds > 0 and args.offset >= 0):
         raise UserError("--seconds must be positive and --offset 0 or more")
-    model = load_model(args.checkpoint, map_location=resolve_device(args.device))
+    checkpoint, head = _checkpoint(args)
+    model = load_model(checkpoint, map_location=resolve_device(args.device))
     size = model.config.frame_size
     options = GenerateOptions(batch_size=args.batch_size, progress=False)
     spec = ClipSpec(height=size, width=size)
@@ -119,13 +142,13 @@ def _evaluate_music(args: argparse.Namespace, files: list) -> int:
     def teacher_video(audio):
         return np.concatenate([to_uint8(b) for b in render_song(song_features(audio, spec), spec)])
 
-    result = score_music(files[:args.n], {"model": model_video, "teacher": teacher_video}, args.seconds,
+    result = score_music(files[:args.num], {"model": model_video, "teacher": teacher_video}, args.seconds,
                          args.offset, progress=not args.quiet)
-    command = command_line(["audio2video", "evaluate", "--checkpoint", args.checkpoint, "--data", args.data,
-                            "--out", args.out, "-n", str(args.n), "--seconds", str(args.seconds), "--offset",
+    command = command_line(["audio2video", "evaluate", *head, "--data", args.data,
+                            "-o", args.output, "-n", str(args.num), "--seconds", str(args.seconds), "--offset",
                             str(args.offset)])
-    write_music_evaluation(args.out, result, f"Real music: {args.checkpoint}", command)
+    write_music_evaluation(args.output, result, f"Real music: {args.checkpoint or 'the shipped model'}", command)
     for name, entry in result["renderers"].items():
         print(name + ": " + ", ".join(f"{k} {v:.3f}" for k, v in entry["overall"].items()))
-    print(f"wrote metrics.json and report.md to {args.out}")
+    print(f"wrote metrics.json and report.md to {args.output}")
     return 0

@@ -5,12 +5,15 @@ import argparse
 from pathlib import Path
 
 from .common import add_device, add_quiet, positive_int, report_batch
+from .shape_flags import add_shape_flags, shape_options
 
 
 def register(sub) -> None:
     p = sub.add_parser("generate", help="render an mp4 from any audio (or video) file",
                        description="Render a video for each input's audio: 3 s windows through the model, "
-                                   "cross-faded, encoded as H.264 with the original audio muxed as AAC.")
+                                   "cross-faded, shaped (span, size, aspect, frame rate, look) and encoded as "
+                                   "H.264 with the original audio muxed (copied as it is when it is AAC, MP3 or "
+                                   "ALAC and not cut; AAC otherwise).")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="audio or video files FFmpeg can decode (wav, flac, mp3, ogg, opus, m4a, mp4, ...) or folders")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
@@ -20,11 +23,11 @@ def register(sub) -> None:
     p.add_argument("--overlap", type=float, default=0.5, metavar="SECONDS",
                    help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")
     p.add_argument("--batch-size", type=positive_int, default=2, metavar="N", help="windows per forward pass (default 2)")
-    p.add_argument("--size", type=int, metavar="PIXELS", help="upscale frames to PIXELS x PIXELS when encoding, e.g. 512")
     p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
     add_device(p)
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
     add_quiet(p)
+    add_shape_flags(p)
     p.set_defaults(func=run)
 
 
@@ -34,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from ..pipelines.generate import GenerateOptions, generate_video
     from ..runtime import resolve_device
 
-    options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, size=args.size, crf=args.crf,
-                              progress=not args.quiet)
+    options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, crf=args.crf,
+                              progress=not args.quiet, **shape_options(args))
     files, batch = collect_inputs(args.inputs)
     jobs = plan_jobs(files, Path(args.output), batch)
     if batch:

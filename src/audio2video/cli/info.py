@@ -8,11 +8,12 @@ def register(sub) -> None:
     from ..models import model_kinds
 
     p = sub.add_parser("info", help="print the model's component table: stages, output shapes, parameters",
-                       description="Print each stage of the model with its output shape and parameter count, "
-                                   "the total, and the spec's approximate figures beside the real ones.")
-    p.add_argument("--checkpoint", metavar="DIR", help="a saved model directory (default: a fresh model at spec size)")
-    p.add_argument("--kind", choices=model_kinds(), default="hybrid",
-                   help="which fresh model to describe when no --checkpoint is given (default: hybrid)")
+                       description="Print each stage of the model (the shipped one by default) with its output "
+                                   "shape and parameter count, the total, and the spec's approximate figures beside "
+                                   "the real ones.")
+    p.add_argument("--checkpoint", metavar="DIR", help="a saved model directory (default: the shipped model)")
+    p.add_argument("--kind", choices=model_kinds(),
+                   help="describe a fresh, untrained model of this kind at spec size instead")
     p.set_defaults(func=run)
 
 
@@ -20,6 +21,16 @@ def run(args: argparse.Namespace) -> int:
     from ..models import ModelConfig, build_model, load_model
     from ..models.summary import format_table
 
-    model = load_model(args.checkpoint) if args.checkpoint else build_model(ModelConfig(kind=args.kind))
+    from ..errors import UserError
+    from ..models import shipped_model_dir
+
+    if args.kind and args.checkpoint:
+        raise UserError("give --checkpoint (a saved model) or --kind (a fresh one), not both")
+    if args.kind:
+        model, source = build_model(ModelConfig(kind=args.kind)), f"a fresh {args.kind} model at spec size"
+    else:
+        model = load_model(args.checkpoint)
+        source = args.checkpoint or f"the shipped model ({shipped_model_dir()})"
+    print(f"model: {source}\n")
     print(format_table(model))
     return 0

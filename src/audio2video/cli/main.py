@@ -5,13 +5,16 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import av_align, demo, evaluate, export, generate, info, synth, train, visualize
+from . import av_align, demo, evaluate, export, generate, info, looks, synth, train, visualize
 
-COMMANDS = (info, generate, visualize, demo, export, train, synth, evaluate, av_align)  # the order of `--help`
+COMMANDS = (info, generate, looks, visualize, demo, export, train, synth, evaluate, av_align)  # the order of `--help`
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
     parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
+    parser.add_argument("--version", action="version", version=f"audio2video {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)

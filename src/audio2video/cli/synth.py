@@ -11,7 +11,7 @@ def register(sub) -> None:
                        description="Write N samples of the procedural data engine: .wav, .mp4 (audio muxed), "
                                    ".json metadata and a contact sheet .png (frames above the loudness and onset "
                                    "curves) each.")
-    p.add_argument("-n", type=positive_int, default=8, metavar="N", help="number of samples (default 8)")
+    p.add_argument("-n", "--num", type=positive_int, default=8, metavar="N", help="number of samples (default 8)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument("--seed", type=int, default=0, help="base seed: sample k of a seed is always the same (default 0)")
     p.add_argument("--style", choices=("audio", "seed"), default="audio",
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.procedural import EngineConfig
     from ..pipelines.synth import write_samples
 
-    paths = write_samples(args.n, args.output, seed=args.seed, config=EngineConfig(style=args.style),
+    paths = write_samples(args.num, args.output, seed=args.seed, config=EngineConfig(style=args.style),
                           split=args.split, progress=not args.quiet)
     print(f"wrote {len(paths)} samples (.wav, .mp4, .json, .png each) to {args.output}")
     return 0

@@ -262,8 +262,9 @@ class Mp4Writer:
     """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
 
     Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
-    at encode time. Audio frames (from `decode_frames` or `audio_frames_from_array`)
-    are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written.
+    at encode time (Lanczos). Audio frames (from `decode_frames` or `audio_frames_from_array`)
+    are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written;
+    audio packets (an `io.audio_track.CopiedAudio`, iterable and naming its `stream`) are muxed as they are.
     The file appears at `path` only when the writer closes without error.
     """
 
@@ -290,7 +291,11 @@ class Mp4Writer:
         self._frames_written = 0
         self._audio_in = iter(audio) if audio is not None else None
         self._audio = None
-        if self._audio_in is not None:
+        self._copy = getattr(audio, "stream", None) is not None
+        if self._copy:
+            self._audio = self._container.add_stream_from_template(audio.stream)
+            self._audio_seconds = 0.0
+        elif self._audio_in is not None:
             rate, layout = aac_format(audio_rate, audio_channels)
             self._audio = self._container.add_stream("aac", rate=rate)
             self._audio.layout = layout
@@ -305,7 +310,7 @@ class Mp4Writer:
         for rgb in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
             frame = frame.reformat(width=self._size[0], height=self._size[1], format="yuv420p",
-                                   interpolation="BICUBIC")
+                                   interpolation="LANCZOS")
             frame.pts = self._frames_written
             self._frames_written += 1
             self._mux(self._video.encode(frame))
@@ -323,6 +328,11 @@ class Mp4Writer:
             if frame is None:
                 self._audio_in = None
                 return
+            if self._copy:  # a packet of the source's stream, muxed as it is
+                self._audio_seconds = float((frame.pts + (frame.duration or 0)) * frame.time_base)
+                frame.stream = self._audio
+                self._container.mux(frame)
+                continue
             # explicit sample-count timestamps let the muxer record the encoder's priming delay in an edit list,
             # so players (and duration probes) see exactly the original length
             frame.pts = self._audio_samples
@@ -338,7 +348,7 @@ class Mp4Writer:
     def close(self) -> Path:
         self._write_audio_until(None)
         self._mux(self._video.encode(None))
-        if self._audio is not None:
+        if self._audio is not None and not self._copy:
             self._mux(self._audio.encode(None))
         self._container.close()
         publish(self._tmp, self.path)

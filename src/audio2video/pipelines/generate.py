@@ -16,9 +16,12 @@ from tqdm import tqdm
 
 from ..errors import UserError
 from ..io.frames import to_uint8
-from ..io.media import AudioInfo, Mp4Writer, decode_frames, load_audio
+from ..io.audio_track import audio_for_mp4
+from ..io.media import AudioInfo, Mp4Writer, load_audio
 from ..models import VideoModel
 from ..runtime import autocast
+from .looks import get_look
+from .shape import check_shape, cut_span, plan_layout, shape_frames
 
 PROGRESS_MIN_WINDOWS = 4
 
@@ -27,13 +30,24 @@ PROGRESS_MIN_WINDOWS = 4
 class GenerateOptions:
     overlap: float = 0.5  # seconds shared by consecutive windows, cross-faded
     batch_size: int = 2  # windows per forward pass
-    size: int | None = None  # output frame size in pixels (upscaled at encode time)
+    size: int | None = None  # output height in pixels (scaled at encode time); None: the model's frame size
     crf: int = 20  # H.264 quality: lower is better and bigger
     progress: bool = True
+    # the output's shape (pipelines.shape): aspect W:H, width, how the non-square frame is filled, frame rate,
+    # the input's span, and the look (pipelines.looks)
+    aspect: str | None = None
+    width: int | None = None
+    fill: str = "mirror"
+    fps: float | str | None = None  # None: the model's own rate
+    start: float = 0.0
+    duration: float | None = None  # None: to the end of the input
+    look: str = "none"
 
     def __post_init__(self) -> None:
-        if self.size is not None and (self.size < 16 or self.size % 2):
-            raise UserError(f"--size must be an even number of pixels >= 16, not {self.size}")
+        check_shape(self.aspect, self.size, self.width, self.fps, self.fill)
+        get_look(self.look)
+        if self.start < 0 or (self.duration is not None and self.duration <= 0):
+            raise UserError("--start must be 0 or more and --duration more than 0")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}")
         if self.batch_size < 1:
@@ -136,21 +150,28 @@ def render_frames(model: VideoModel, audio: np.ndarray, total_frames: int, optio
 def generate_video(model: VideoModel, input_path: str | Path, output_path: str | Path,
                    options: GenerateOptions | None = None, audio: np.ndarray | None = None,
                    info: AudioInfo | None = None, on_frames=None) -> dict:
-    """Render `input_path`'s audio with `model` into `output_path` (mp4 with the original audio muxed).
+    """Render `input_path`'s audio with `model` into `output_path` (mp4 with the original audio muxed: copied
+    when its codec allows, see `io.audio_track`), shaped by `options` (`pipelines.shape`: span, size, fill, rate).
 
     `on_frames`, if given, sees every batch of uint8 frames (N, H, W, 3) before it is encoded."""
     options = options or GenerateOptions()
     cfg = model.config
     if audio is None or info is None:
         audio, info = load_audio(input_path, cfg.sample_rate)
-    total = max(1, int(round(info.seconds * cfg.fps)))
-    size = options.size or cfg.frame_size
-    writer = Mp4Writer(output_path, cfg.fps, size, size, crf=options.crf,
-                       audio=decode_frames(input_path), audio_rate=info.sample_rate, audio_channels=info.channels)
+    span = cut_span(info.seconds, options.start, options.duration)
+    first = int(round(span.start * cfg.sample_rate))
+    audio = audio[first:first + int(round(span.seconds * cfg.sample_rate))]
+    total = span.frames(cfg.fps)
+    layout = plan_layout(cfg.frame_size, cfg.fps, options.aspect, options.size, options.width, options.fps)
+    look = get_look(options.look)
+    writer = Mp4Writer(output_path, layout.fps, *layout.size, crf=options.crf,
+                       **audio_for_mp4(input_path, info, span.start, span.seconds))
+    frames_out = shape_frames(render_frames(model, audio, total, options, label=Path(input_path).name), layout,
+                              span.frames(layout.fps), cfg.fps, options.fill, None if look.identity else look)
     with writer:
-        for frames in render_frames(model, audio, total, options, label=Path(input_path).name):
+        for frames in frames_out:
             if on_frames is not None:
                 on_frames(frames)
             writer.write(frames)
     return {"input": str(input_path), "output": str(output_path), "frames": writer.frames_written,
-            "seconds": info.seconds}
+            "seconds": span.seconds}

@@ -1,0 +1,85 @@
+"""The audio an mp4 gets from its source file: the source's packets copied as they are, or its decoded frames
+(optionally cut to a span) for `Mp4Writer` to encode as AAC.
+
+Copying keeps the sound bit for bit and costs nothing; it applies to the whole track of a codec that mp4 players
+accept (`COPY_CODECS`). A span is cut at exact samples, which packets cannot be, so a cut track is re-encoded.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .media import AudioInfo, _open, _reason, decode_frames
+from ..errors import MediaError
+
+# decoder names (as AudioInfo.codec holds them) of the codecs an mp4 carries and browsers and players play
+COPY_CODECS = {"aac": "AAC", "aac_fixed": "AAC", "mp3": "MP3", "mp3float": "MP3", "alac": "ALAC"}
+
+
+class CopiedAudio:
+    """The first audio stream of `path`, for `Mp4Writer` to mux packet by packet without decoding.
+
+    Iterating yields its packets with timestamps moved so that the first decoded sample plays at 0 (as
+    `load_audio` counts samples, and so as the video was made), keeping the codec's priming delay before it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._container = _open(self.path)
+        self.stream = self._container.streams.audio[0]  # what `Mp4Writer` copies the stream's settings from
+        self.codec = COPY_CODECS.get(self.stream.codec_context.name, self.stream.codec_context.name)
+
+    def __iter__(self) -> Iterator[av.Packet]:
+        offset = self.stream.start_time or 0
+        try:
+            for packet in self._container.demux(self.stream):
+                if packet.dts is None:  # the demuxer's end-of-stream marker
+                    continue
+                packet.pts, packet.dts = packet.pts - offset, packet.dts - offset
+                yield packet
+        except av.FFmpegError as e:
+            raise MediaError(f"{self.path}: corrupt or truncated audio ({_reason(e)})") from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def cut_frames(frames: Iterable[av.AudioFrame], sample_rate: int, start: int, count: int) -> Iterator[av.AudioFrame]:
+    """Samples [start, start + count) of a stream of decoded frames (at `sample_rate`), as planar float frames
+    with the source's channels; counting from the first decoded sample, as `load_audio` does."""
+    resampler = av.AudioResampler(format="fltp", rate=sample_rate)  # same rate and layout: only the sample format
+    pos, end = 0, start + count
+    for frame in chain(frames, [None]):  # None flushes the resampler
+        if frame is not None:
+            frame.pts = None
+        for out in resampler.resample(frame):
+            samples = out.to_ndarray()
+            lo, hi = max(start - pos, 0), min(end - pos, samples.shape[1])
+            pos += samples.shape[1]
+            if lo < hi:
+                cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, lo:hi]), format="fltp",
+                                                 layout=out.layout.name)
+                cut.sample_rate = sample_rate
+                yield cut
+        if pos >= end:
+            return
+
+
+def audio_for_mp4(path: str | Path, info: AudioInfo, start: float = 0.0, seconds: float | None = None,
+                  copy: bool = True) -> dict:
+    """`Mp4Writer`'s audio arguments for the source's audio from `start` for `seconds` (None: to the end): its
+    packets copied when the whole track goes in and its codec allows (and `copy`), else its frames to encode."""
+    whole = start <= 0 and (seconds is None or seconds >= info.seconds)
+    if whole and copy and info.codec in COPY_CODECS:
+        return {"audio": CopiedAudio(path)}
+    frames: Iterable[av.AudioFrame] = decode_frames(path)
+    if not whole:
+        rate = info.sample_rate
+        count = round((info.seconds - start if seconds is None else seconds) * rate)
+        frames = cut_frames(frames, rate, round(start * rate), count)
+    return {"audio": frames, "audio_rate": info.sample_rate, "audio_channels": info.channels}
