@@ -165,7 +165,7 @@ def test_flicker_verdict_prefers_the_one_closer_to_one():
 
 def test_evaluate_writes_metrics_report_and_plots(tiny_checkpoint, tmp_path, capsys):
     out = tmp_path / "eval"
-    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--out", str(out), "-n", "4", "--examples",
+    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "-o", str(out), "-n", "4", "--examples",
                  "2", "-q"]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert {"metrics.json", "report.md", "metrics.png"} <= set(names)
@@ -186,7 +186,7 @@ def test_compare_writes_paired_table_side_by_side_videos(tiny_checkpoint, tmp_pa
     torch.manual_seed(1)
     other = build_model(tiny_config(kind="legacy")).save_pretrained(tmp_path / "legacy")
     out = tmp_path / "ab"
-    assert main(["compare", str(tiny_checkpoint), str(other), "--names", "hybrid", "legacy", "--out", str(out),
+    assert main(["compare", str(tiny_checkpoint), str(other), "--names", "hybrid", "legacy", "-o", str(out),
                  "-n", "4", "--examples", "1", "-q"]) == 0
     r = json.loads((out / "metrics.json").read_text())
     diffs = r["differences"]["legacy - hybrid"]
@@ -236,22 +236,22 @@ def test_av_align_user_errors_are_one_line(tmp_path, capsys, case):
 def test_evaluate_user_errors_leave_no_output(tmp_path, tiny_checkpoint, capsys):
     out = tmp_path / "out"
     for argv, needle in (
-            (["evaluate", "--checkpoint", str(tmp_path / "missing"), "--out", str(out)], "does not exist"),
-            (["evaluate", "--checkpoint", str(tmp_path), "--out", str(out)], "config.json"),
-            (["compare", str(tiny_checkpoint), "--out", str(out)], "at least two"),
-            (["compare", str(tiny_checkpoint), str(tiny_checkpoint), "--names", "a", "--out", str(out)], "--names")):
+            (["evaluate", "--checkpoint", str(tmp_path / "missing"), "-o", str(out)], "does not exist"),
+            (["evaluate", "--checkpoint", str(tmp_path), "-o", str(out)], "config.json"),
+            (["compare", str(tiny_checkpoint), "-o", str(out)], "at least two"),
+            (["compare", str(tiny_checkpoint), str(tiny_checkpoint), "--names", "a", "-o", str(out)], "--names")):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and needle in err and "Traceback" not in err
         assert not out.exists()
     (tmp_path / "file").write_text("x")
-    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "file"), "-n", "2"]) == 2
+    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "-o", str(tmp_path / "file"), "-n", "2"]) == 2
     assert "not a folder" in capsys.readouterr().err
 
 
 def test_compare_refuses_checkpoints_that_make_different_clips(tmp_path, tiny_checkpoint, capsys):
     other = build_model(tiny_config(frame_size=16, decoder_channels=(16, 8))).save_pretrained(tmp_path / "small")
-    assert main(["compare", str(tiny_checkpoint), str(other), "--out", str(tmp_path / "ab"), "-q"]) == 2
+    assert main(["compare", str(tiny_checkpoint), str(other), "-o", str(tmp_path / "ab"), "-q"]) == 2
     assert "frame_size" in capsys.readouterr().err and not (tmp_path / "ab").exists()
 
 
@@ -280,7 +280,7 @@ def test_evaluate_on_video_files(tmp_path, tiny_checkpoint):
     assert clips.ids == ["clip0", "clip1"]
     assert not clips.silent[:, :14].any() and clips.silent[:, 17:].all()
     out = tmp_path / "eval"
-    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(folder), "--out", str(out),
+    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(folder), "-o", str(out),
                  "--examples", "1", "-q"]) == 0
     assert json.loads((out / "metrics.json").read_text())["clips"] == 2
 
@@ -292,7 +292,7 @@ def test_evaluate_rejects_bad_data(tmp_path, tiny_checkpoint, capsys):
     for data, needle in ((tmp_path / "nope", "no such file"), (tmp_path / "empty", "no video files"),
                          (short, "shorter than")):
         out = tmp_path / "out"
-        assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(data), "--out", str(out),
+        assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(data), "-o", str(out),
                      "-q"]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and needle in err, err

@@ -42,12 +42,12 @@ def test_the_teacher_follows_its_own_song_and_a_still_video_does_not(tmp_path):
 def test_evaluate_on_a_folder_of_audio(tmp_path, tiny_checkpoint):
     folder = write_songs(tmp_path / "music", n=3, seconds=5.0)
     out = tmp_path / "eval"
-    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(folder), "--out", str(out),
+    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(folder), "-o", str(out),
                  "--seconds", "4", "--offset", "0", "-q"]) == 0
     result = json.loads((out / "metrics.json").read_text())
     assert set(result["renderers"]) == {"model", "teacher"} and len(result["files"]) == 3
     assert "sync_ratio" in (out / "report.md").read_text()
     write_wav(tmp_path / "only.wav", np.zeros(16000 * 5, np.float32), 16000)
     assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(tmp_path / "only.wav"),
-                 "--out", str(tmp_path / "e2"), "--seconds", "4", "-q"]) == 2
+                 "-o", str(tmp_path / "e2"), "--seconds", "4", "-q"]) == 2
     assert not (tmp_path / "e2").exists()

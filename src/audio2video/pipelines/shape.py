@@ -104,7 +104,7 @@ def plan_layout(frame: int, model_fps: float, aspect: str | None = None, height:
         ratio = Fraction(width, height)
     else:
         w, h = parse_aspect(aspect) if aspect is not None else (1, 1)
-        ratio = Fraction(w, h)
+        ratio, given = Fraction(w, h), height is not None or width is not None
         if height is not None:
             width = _even(height * ratio)
         elif width is not None:
@@ -113,7 +113,7 @@ def plan_layout(frame: int, model_fps: float, aspect: str | None = None, height:
             width, height = _even(frame * ratio), _even(frame)
         else:
             width, height = _even(frame), _even(frame / ratio)
-        if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
+        if given and (min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE):
             raise UserError(f"the output would be {width}x{height}: each side must be {MIN_SIDE} to {MAX_SIDE} pixels")
     # the square fits the short side; the canvas has the output's aspect (to within half a model pixel)
     canvas = (max(frame, round(frame * ratio)), frame) if ratio >= 1 else (frame, max(frame, round(frame / ratio)))
