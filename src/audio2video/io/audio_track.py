@@ -38,7 +38,9 @@ class CopiedAudio:
             for packet in self._container.demux(self.stream):
                 if packet.dts is None:  # the demuxer's end-of-stream marker
                     continue
-                packet.pts, packet.dts = packet.pts - offset, packet.dts - offset
+                packet.dts -= offset
+                if packet.pts is not None:
+                    packet.pts -= offset
                 yield packet
         except av.FFmpegError as e:
             raise MediaError(f"{self.path}: corrupt or truncated audio ({_reason(e)})") from None
