@@ -39,8 +39,7 @@ class CopiedAudio:
                 if packet.dts is None:  # the demuxer's end-of-stream marker
                     continue
                 packet.dts -= offset
-                if packet.pts is not None:
-                    packet.pts -= offset
+                packet.pts = packet.dts if packet.pts is None else packet.pts - offset  # audio: pts is dts
                 yield packet
         except av.FFmpegError as e:
             raise MediaError(f"{self.path}: corrupt or truncated audio ({_reason(e)})") from None
