@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 	    { echo "note: $(TORCH_CPU_INDEX) could not be used; installing $(TORCH) from your default index" \
 	           "(on Linux a CUDA build, several GB)"; $(PY) -m pip install "$(TORCH)"; }; \
 	fi
-	$(PY) -m pip install -e ".[test,eval]"
+	$(PY) -m pip install -e ".[test,eval,onnx]"
 	touch $(STAMP)
 
 clean:

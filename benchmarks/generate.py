@@ -1,16 +1,26 @@
-"""Generate from a long input with the spec-size model: wall time, real-time factor and peak memory.
+"""Generation speed in one run: the machine's matmul ceiling, the plain eager model, the fast path, end to end.
 
-    python benchmarks/generate.py --minutes 10 [--batch-size 2] [--checkpoint DIR]
+    python benchmarks/generate.py [--checkpoint DIR] [--long-minutes 10] [--no-onnx] [--no-long]
 
-Prints JSON. The baseline is the same process measured after decoding the input only (peak RSS of
-decode), so the figure for generation shows what the model and the streaming encoder add.
-Each phase runs in its own subprocess so peak RSS is per phase.
+Prints JSON. Every figure is measured in this run, against baselines measured in this run:
+- ceiling: the fp32 matmul rate (2048 x 2048) with the threads generation uses;
+- the plain eager model (`model(audio)`, all 90 frames of each window decoded, no tricks) at batch 1 and 8, and
+  its forward passes alone over every window of the 60 s input;
+- the fast path's seconds per window for the same work (encode one window, decode its 90 frames), its
+  GFLOP/s (the eager model's FLOP count / time) and fraction of the ceiling;
+- end-to-end `audio2video generate` in a fresh process (start-up, decoding, the model, H.264 + AAC encoding
+  and muxing included) on a 60 s and a long input: real-time factor, time to first frame, peak RSS; the same
+  for `--backend onnxruntime`, and for the pipeline as it was before (eager, pixel cross-fade, batch 2);
+- `audio2video --help` wall time.
+The default model is a freshly initialised spec-size hybrid with the level-normalised input and the log-mel
+path (the shipped model's recipe); its cost does not depend on its weights.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -20,62 +30,210 @@ from pathlib import Path
 import numpy as np
 
 
-def write_long_wav(path: Path, minutes: float, rate: int = 44100) -> None:
+def write_wav(path: Path, seconds: float, rate: int = 44100) -> None:
+    """A beat over a tone in 44.1 kHz stereo (written in blocks, so hours need little memory)."""
     import wave
 
-    n = int(minutes * 60 * rate)
+    n = int(seconds * rate)
+    rng = np.random.default_rng(0)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(rate)
-        block = rate * 10
-        rng = np.random.default_rng(0)
-        for start in range(0, n, block):
-            t = np.arange(start, min(start + block, n)) / rate
-            beat = (np.sin(2 * np.pi * 2 * t) > 0.6)
+        for start in range(0, n, rate * 10):
+            t = np.arange(start, min(start + rate * 10, n)) / rate
+            beat = np.sin(2 * np.pi * 2 * t) > 0.6
             x = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * beat * rng.standard_normal(len(t))
-            pcm = (np.clip(np.stack([x, x]), -1, 1).T * 32000).astype("<i2")
-            w.writeframes(pcm.tobytes())
+            w.writeframes((np.clip(np.stack([x, x]), -1, 1).T * 32000).astype("<i2").tobytes())
 
 
-def phase(kind: str, src: str, ckpt: str, batch: int) -> dict:
-    code = f"""
-import json, resource, sys, time
-t = time.perf_counter()
-if {kind!r} == 'decode':
-    from audio2video.io.media import load_audio
-    audio, info = load_audio({src!r})
+def timed(fn, repeats: int = 3) -> float:
+    """Median wall seconds of `repeats` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def matmul_rate() -> float:
+    import torch
+
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    best = min(timed(lambda: a @ b, 1) for _ in range(5))
+    return 2 * 2048 ** 3 / best / 1e9
+
+
+CHILD = """
+import json, sys, time
+launched = float(sys.argv[1])
+from audio2video.io import background
+first = []
+put = background.BackgroundSink.put
+def stamped(self, item):
+    if not first:
+        first.append(time.time())
+    return put(self, item)
+background.BackgroundSink.put = stamped
+args = json.loads(sys.argv[2])
+if args[0] == 'library':  # the pipeline as it was: eager model, pixel cross-fade, batch 2
+    from audio2video.models import load_model
+    from audio2video.pipelines.generate import GenerateOptions, generate_video
+    from audio2video.pipelines.engine import cpu_cores
+    from audio2video.pipelines.inference import TorchEngine, configure_threads
+    configure_threads()
+    engine = TorchEngine(load_model(args[3]), fast=False)
+    generate_video(engine, args[1], args[2], GenerateOptions(crossfade='pixel', batch_size=2, progress=False))
 else:
     from audio2video.cli import main
-    assert main(['generate', {src!r}, '-o', {src!r} + '.mp4', '--checkpoint', {ckpt!r}, '--batch-size',
-                 '{batch}', '-q']) == 0
-print(json.dumps({{'seconds': time.perf_counter() - t,
-                  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+    assert main(args) == 0
+seconds = time.time() - launched
+# VmHWM: this process's own peak (ru_maxrss would carry over the parent's peak across fork + exec)
+hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]
+print(json.dumps({'seconds': seconds, 'first_frame_s': first[0] - launched, 'peak_rss_mb': int(hwm.split()[1]) / 1024}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def end_to_end(args: list[str], audio_seconds: float) -> dict:
+    launched = time.time()
+    out = subprocess.run([sys.executable, "-c", CHILD, repr(launched), json.dumps(args)], capture_output=True,
+                         text=True)
+    if out.returncode:
+        raise SystemExit(f"generate failed: {out.stderr[-2000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["x_real_time"] = audio_seconds / result["seconds"]
+    return {k: round(v, 3) for k, v in result.items()}
+
+
+def help_seconds() -> float:
+    code = "import sys; from audio2video.cli import main; sys.argv = ['audio2video', '--help']; main()"
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+        times.append(time.perf_counter() - t)
+    return round(min(times), 3)
+
+
+def per_window(model, engine, flops: float, ceiling: float) -> dict:
+    """Seconds per window for one window's full work (features of 8 windows, then all 90 frames of each, on the
+    engine's decoder threads as generate runs them)."""
+    import torch
+
+    from audio2video.io.background import ordered_map
+
+    cfg = model.config
+    x = torch.randn(8, 1, cfg.num_samples) * 0.3
+
+    def run():
+        feats = engine.features(x).reshape(-1, cfg.d_model)
+        chunks = feats.split(engine.decode_chunk)
+        for _ in ordered_map(engine.frames_uint8, chunks, engine.workers):
+            pass
+
+    seconds = timed(run, 2) / 8
+    return {"s_per_window": round(seconds, 4), "gflops": round(flops / seconds / 1e9, 1),
+            "fraction_of_ceiling": round(flops / seconds / 1e9 / ceiling, 3)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--batch-size", type=int, default=2)
-    ap.add_argument("--checkpoint", help="model directory (default: a freshly initialised spec-size hybrid)")
+    ap.add_argument("--checkpoint", help="model directory (default: a fresh spec-size hybrid, level + logmel)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="the short input's length (default 60)")
+    ap.add_argument("--long-minutes", type=float, default=10.0, help="the long input's length (default 10)")
+    ap.add_argument("--no-long", action="store_true", help="skip the long input")
+    ap.add_argument("--no-onnx", action="store_true", help="skip the onnxruntime backend")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "long.wav"
-        write_long_wav(src, args.minutes)
-        ckpt = args.checkpoint
-        if ckpt is None:
-            from audio2video import AudioToVideoNet
 
-            ckpt = str(AudioToVideoNet().save_pretrained(Path(tmp) / "ckpt"))
-        decode = phase("decode", str(src), ckpt, args.batch_size)
-        gen = phase("generate", str(src), ckpt, args.batch_size)
-    seconds = args.minutes * 60
-    print(json.dumps({"input_minutes": args.minutes, "batch_size": args.batch_size,
-                      "baseline_decode": decode, "generate": gen,
-                      "real_time_factor": gen["seconds"] / seconds}, indent=2))
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from audio2video.models import AudioToVideoNet, ModelConfig, load_model
+    from audio2video.pipelines.generate import plan_windows, audio_windows
+    from audio2video.pipelines.engine import cpu_cores
+    from audio2video.pipelines.inference import TorchEngine, configure_threads
+
+    cores = cpu_cores()
+    report: dict = {"cores": cores, "torch": torch.__version__, "load_average_before": os.getloadavg()[0]}
+    torch.set_num_threads(cores)  # the plain model and the matmul ceiling: torch's usual intra-op threads
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ckpt = args.checkpoint or str(AudioToVideoNet(ModelConfig(input_norm="level", audio_features="logmel"))
+                                      .save_pretrained(tmp / "model"))
+        model = load_model(ckpt)
+        cfg = model.config
+        report["model"] = {"checkpoint": args.checkpoint or "fresh spec-size hybrid (input_norm=level, "
+                                                            "audio_features=logmel)",
+                           "input_norm": cfg.input_norm, "audio_features": cfg.audio_features}
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, 1, cfg.num_samples))
+        flops = counter.get_total_flops()
+        report["gflop_per_window"] = round(flops / 1e9, 2)
+        ceiling = matmul_rate()
+        report["ceiling_matmul_gflops"] = round(ceiling, 1)
+
+        eager = {}
+        with torch.no_grad():
+            for batch in (1, 8):
+                x = torch.randn(batch, 1, cfg.num_samples) * 0.3
+                s = timed(lambda: model(x), 3 if batch == 1 else 1) / batch
+                eager[f"batch{batch}"] = {"s_per_window": round(s, 4), "gflops": round(flops / s / 1e9, 1),
+                                          "fraction_of_ceiling": round(flops / s / 1e9 / ceiling, 3),
+                                          "x_real_time": round(cfg.clip_seconds / s, 2)}
+        report["eager"] = eager
+        eager_threads = torch.get_num_threads()
+        configure_threads()  # what generate does: one single-threaded decoder per core
+        fast = TorchEngine(model)
+        report["fast_engine"] = fast.describe()
+        report["fast"] = per_window(model, fast, flops, ceiling)
+        report["fast"]["speedup_vs_eager_batch1"] = round(eager["batch1"]["s_per_window"]
+                                                          / report["fast"]["s_per_window"], 2)
+
+        short = tmp / "short.wav"
+        write_wav(short, args.seconds)
+        total = int(round(args.seconds * cfg.fps))
+        plan = plan_windows(total, cfg.frames, cfg.fps, 0.5)
+        audio = np.zeros(int(args.seconds * cfg.sample_rate), np.float32)
+        windows = np.stack(list(audio_windows(audio, plan, cfg.sample_rate, cfg.fps, cfg.num_samples)))
+        torch.set_num_threads(eager_threads)
+        t = time.perf_counter()
+        with torch.no_grad():
+            for i in range(0, len(windows), 8):
+                model(torch.from_numpy(windows[i:i + 8]).unsqueeze(1))
+        eager_forward = time.perf_counter() - t
+        report["eager_forward_only_short"] = {"windows": len(windows), "seconds": round(eager_forward, 2),
+                                              "x_real_time": round(args.seconds / eager_forward, 2)}
+
+        gen = ["generate", str(short), "-o", str(tmp / "short.mp4"), "--checkpoint", ckpt, "-q"]
+        e2e = end_to_end(gen, args.seconds)
+        e2e["x_faster_than_eager_forward_only"] = round(eager_forward / e2e["seconds"], 2)
+        report["generate_short"] = e2e
+        report["generate_short_before"] = end_to_end(["library", str(short), str(tmp / "before.mp4"), ckpt],
+                                                     args.seconds)
+        if not args.no_onnx:
+            from audio2video.cli import main as cli
+            from audio2video.pipelines.onnx_backend import OnnxEngine
+
+            exported = tmp / "exported"
+            with contextlib.redirect_stdout(sys.stderr):  # generate then uses these graphs, as documented
+                cli(["export", ckpt, "-o", str(exported), "--onnx"])
+            configure_threads()
+            ort_engine = OnnxEngine.from_model(model, exported)
+            report["onnxruntime"] = {"engine": ort_engine.describe(), **per_window(model, ort_engine, flops, ceiling)}
+            onnx_gen = ["generate", str(short), "-o", str(tmp / "onnx.mp4"), "--checkpoint", str(exported), "-q",
+                        "--backend", "onnxruntime"]
+            report["onnxruntime"]["generate_short"] = end_to_end(onnx_gen, args.seconds)
+        if not args.no_long:
+            long = tmp / "long.wav"
+            write_wav(long, args.long_minutes * 60)
+            report["generate_long"] = end_to_end(["generate", str(long), "-o", str(tmp / "long.mp4"), "--checkpoint",
+                                                  ckpt, "-q"], args.long_minutes * 60)
+            report["generate_long"]["minutes"] = args.long_minutes
+        report["help_seconds"] = help_seconds()
+        report["load_average_after"] = os.getloadavg()[0]
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,15 @@ def register(sub) -> None:
                    help="model directory holding config.json + model.safetensors (default: the shipped model)")
     p.add_argument("--overlap", type=float, default=0.5, metavar="SECONDS",
                    help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")
-    p.add_argument("--batch-size", type=positive_int, default=2, metavar="N", help="windows per forward pass (default 2)")
+    p.add_argument("--batch-size", type=positive_int, metavar="N",
+                   help="windows per encoder pass (default: 4 on CPU, 64 on CUDA)")
     p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
+    p.add_argument("--crossfade", choices=("feature", "pixel"), default="feature",
+                   help="blend window overlaps as the model's per-frame features, each frame decoded once (default), "
+                        "or as decoded pictures")
+    p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
+                   help="torch (default: a fused fast path; bf16 on CUDA) or onnxruntime (the optional extra: "
+                        "pip install 'audio2video[onnx]'; uses the --checkpoint's ONNX export if it has one)")
     add_device(p)
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
     add_quiet(p)
@@ -35,10 +42,13 @@ def run(args: argparse.Namespace) -> int:
     from ..models import load_model
     from ..pipelines.batch import collect_inputs, plan_jobs, run_batch
     from ..pipelines.generate import GenerateOptions, generate_video
+    from ..pipelines.inference import configure_threads, make_engine
     from ..runtime import resolve_device
 
     options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, crf=args.crf,
-                              progress=not args.quiet, **shape_options(args))
+                              progress=not args.quiet, crossfade=args.crossfade, backend=args.backend,
+                              **shape_options(args))
+    configure_threads()
     files, batch = collect_inputs(args.inputs)
     jobs = plan_jobs(files, Path(args.output), batch)
     if batch:
@@ -46,10 +56,11 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model = load_model(args.checkpoint, map_location=device)
     source = args.checkpoint or "the shipped weights"
+    engine = make_engine(model, args.backend, onnx_dir=args.checkpoint)
     print(f"model: {model.config.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from {source}; "
-          f"device: {device}")
+          f"device: {device}; {engine.describe()}")
     def render(src, dst, audio, info):
-        return generate_video(model, src, dst, options, audio=audio, info=info)
+        return generate_video(engine, src, dst, options, audio=audio, info=info)
 
     report = run_batch(render, model.config.sample_rate, jobs, skip_existing=args.skip_existing)
     return report_batch(report, batch, "generated")

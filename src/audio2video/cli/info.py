@@ -4,16 +4,28 @@ from __future__ import annotations
 import argparse
 
 
-def register(sub) -> None:
-    from ..models import model_kinds
+class _ModelKinds:
+    """argparse choices read from the model registry when a --kind is checked, so `--help` never imports torch."""
 
+    def __contains__(self, kind: object) -> bool:
+        from ..models import model_kinds
+
+        return kind in model_kinds()
+
+    def __iter__(self):
+        from ..models import model_kinds
+
+        return iter(model_kinds())
+
+
+def register(sub) -> None:
     p = sub.add_parser("info", help="print the model's component table: stages, output shapes, parameters",
                        description="Print each stage of the model (the shipped one by default) with its output "
                                    "shape and parameter count, the total, and the spec's approximate figures beside "
                                    "the real ones.")
     p.add_argument("--checkpoint", metavar="DIR", help="a saved model directory (default: the shipped model)")
-    p.add_argument("--kind", choices=model_kinds(),
-                   help="describe a fresh, untrained model of this kind at spec size instead")
+    p.add_argument("--kind", choices=_ModelKinds(), metavar="KIND",
+                   help="describe a fresh, untrained model of this kind (hybrid or legacy) at spec size instead")
     p.set_defaults(func=run)
 
 

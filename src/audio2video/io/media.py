@@ -262,15 +262,15 @@ class Mp4Writer:
     """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
 
     Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
-    at encode time (Lanczos). Audio frames (from `decode_frames` or `audio_frames_from_array`)
-    are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written;
+    at encode time (Lanczos); `threads` caps x264's threads (None: its own choice). Audio frames (from
+    `decode_frames` or `audio_frames_from_array`) are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written;
     audio packets (an `io.audio_track.CopiedAudio`, iterable and naming its `stream`) are muxed as they are.
     The file appears at `path` only when the writer closes without error.
     """
 
     def __init__(self, path: str | Path, fps: float, width: int, height: int | None = None, crf: int = 20,
                  audio: Iterable[av.AudioFrame] | None = None, audio_rate: int = 48000, audio_channels: int = 2,
-                 preset: str = "medium"):
+                 preset: str = "medium", threads: int | None = None):
         self.path = Path(path)
         self.fps = Fraction(fps).limit_denominator(1001)
         height = height or width
@@ -286,7 +286,7 @@ class Mp4Writer:
         self._video = self._container.add_stream("libx264", rate=self.fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
-        self._video.options = {"crf": str(crf), "preset": preset}
+        self._video.options = {"crf": str(crf), "preset": preset, **({"threads": str(threads)} if threads else {})}
         self._size = (width, height)
         self._frames_written = 0
         self._audio_in = iter(audio) if audio is not None else None

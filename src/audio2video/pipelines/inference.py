@@ -1,0 +1,141 @@
+"""The torch engine (see `pipelines.engine`) and `make_engine`, which picks an engine for a model and backend.
+
+`TorchEngine` runs a hybrid model through its fast form (`models.fast`: folded, fused, channels-last) on CPU,
+bf16 autocast and large batches on CUDA, and the legacy model (or any model with `encode`/`decode`) eagerly;
+`torch.compile` is used only where its compile time pays off. `pipelines.onnx_backend.OnnxEngine` is the same
+interface over onnxruntime.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import torch
+
+from ..models import AudioToVideoNet, VideoModel
+from ..models.fast import FastHybrid
+from ..runtime import autocast
+from .engine import BACKENDS, COMPILE_CHOICES, Engine, cpu_cores
+
+# torch.compile (inductor, weights frozen) of the decoder's convolutions, measured on a 2-core CPU against this
+# fast path: 12-31 s to compile (warm or cold inductor cache), then 2.69 against 2.83 ms of CPU a frame. It pays
+# for itself only past about 250,000 frames (2.3 hours of video), so "auto" compiles only inputs that long.
+# Unmeasured on a GPU, so "auto" does not compile there ("on" does).
+COMPILE_SECONDS = 30.0
+COMPILE_GAIN_PER_FRAME = {"cpu": 0.00012}
+
+
+class TorchEngine(Engine):
+    def __init__(self, model: VideoModel, fast: bool = True, compile: str = "auto"):
+        if compile not in COMPILE_CHOICES:
+            raise ValueError(f"compile must be one of {COMPILE_CHOICES}, not {compile!r}")
+        self.model = model
+        self.config = model.config
+        self.device = next(model.parameters()).device
+        self.compile_mode = compile
+        self.compiled = False
+        self.fast = None
+        self.has_features = all(callable(getattr(model, m, None)) for m in ("encode", "decode"))
+        cuda = self.device.type == "cuda"
+        if fast and isinstance(model, AudioToVideoNet):
+            self.fast = FastHybrid.from_model(model)
+            self.fast.decoder.use_fused_ops(self.device.type == "cpu")
+            if self.device.type in ("cpu", "cuda"):
+                self.fast.decoder.to(memory_format=torch.channels_last)
+        self.name = "torch fast path" if self.fast is not None else "torch eager"
+        if cuda:
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
+        self.conv_chunk = 1024 if cuda else 16 * max(1, torch.get_num_threads())  # frames per convolution call
+        self.decode_chunk = self.conv_chunk if cuda else 4 * self.conv_chunk  # frames per seed matmul
+        self.window_batch = 64 if cuda else 4
+        # CPU: one decoder per core (frames decode independently); with torch left at several intra-op threads
+        # (the caller did not run `configure_threads`), as many fewer decoders
+        self.workers = max(1, cpu_cores() // torch.get_num_threads()) if self.device.type == "cpu" else 1
+
+    # -- the interface ------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        audio = audio.to(self.device)
+        with autocast(self.device):
+            out = self.fast.encode(audio) if self.fast is not None else self.model.encode(audio)
+        return out.float()
+
+    @torch.no_grad()
+    def frames(self, features: torch.Tensor) -> torch.Tensor:
+        features = features.to(self.device)
+        with autocast(self.device):
+            if self.fast is not None:
+                dec = self.fast.decoder
+                out = dec.assemble(dec.parities(dec.seeds(features)).float()).permute(0, 3, 1, 2)
+            else:
+                out = self.model.decode(features.unsqueeze(0))[0]
+        return out.float()
+
+    @torch.no_grad()
+    def frames_uint8(self, features: torch.Tensor) -> np.ndarray:
+        if self.fast is None:
+            return super().frames_uint8(features)
+        with autocast(self.device):
+            return self.fast.frames_uint8(features.to(self.device), self.conv_chunk).cpu().numpy()
+
+    @torch.no_grad()
+    def video(self, audio: torch.Tensor) -> torch.Tensor:
+        if self.has_features:
+            return super().video(audio)
+        with autocast(self.device):
+            return self.model(audio.to(self.device)).float()
+
+    # -- torch.compile --------------------------------------------------------------------------------------
+    def plan_compile(self, total_frames: int) -> None:
+        if self.fast is None or self.compiled or self.compile_mode == "off":
+            return
+        gain = COMPILE_GAIN_PER_FRAME.get(self.device.type, 0.0) * total_frames
+        if self.compile_mode == "auto" and gain < COMPILE_SECONDS:
+            return
+        self.compiled = True
+        try:
+            import torch._inductor.config as inductor_config
+
+            inductor_config.freezing = True  # weights are constants: fold and prepack them
+            self.fast.decoder.use_fused_ops(False)  # inductor picks its own fusions
+            compiled = torch.compile(self.fast.decoder.parities, dynamic=False)
+            with torch.no_grad(), autocast(self.device):
+                compiled(self.fast.decoder.seeds(torch.zeros(self.conv_chunk, self.config.d_model,
+                                                             device=self.device)))
+            self.fast.decoder.parities = compiled
+            self.name += " + torch.compile"
+        except Exception as e:  # noqa: BLE001 - no compiler, unsupported platform...: eager is correct, only slower
+            self.fast.decoder.use_fused_ops(self.device.type == "cpu")
+            vars(self.fast.decoder).pop("parities", None)
+            warnings.warn(f"torch.compile failed, running eagerly ({type(e).__name__}: {str(e).splitlines()[0]})")
+
+    def describe(self) -> str:
+        if self.device.type != "cpu":
+            return f"{self.name} on {self.device}"
+        return (f"{self.name} on cpu, {self.workers} decoder thread{'s' * (self.workers > 1)} x "
+                f"{torch.get_num_threads()} intra-op")
+
+
+def configure_threads() -> int:
+    """CPU generation runs one single-threaded decoder per core, each on its own chunk of frames (they decode
+    independently), instead of one decoder whose every op is split across cores: no thread ever waits at a
+    barrier for another, which on a busy machine (or beside the encoder thread) wastes up to two thirds of the
+    CPU time spinning. Sets torch's intra-op threads to 1; returns the number of cores (decoders)."""
+    torch.set_num_threads(1)
+    return cpu_cores()
+
+
+def make_engine(model: VideoModel | Engine, backend: str = "torch", fast: bool = True,
+                compile: str = "auto", onnx_dir=None) -> Engine:
+    """The engine for `model` (an Engine passes through). backend "onnxruntime" exports the model to ONNX in
+    memory unless `onnx_dir` holds an export (`audio2video export --onnx`)."""
+    if isinstance(model, Engine):
+        return model
+    if backend == "onnxruntime":
+        from .onnx_backend import OnnxEngine
+
+        return OnnxEngine.from_model(model, onnx_dir)
+    if backend != "torch":
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    return TorchEngine(model, fast=fast, compile=compile)

@@ -1,0 +1,73 @@
+"""`generate --backend onnxruntime`: the Engine interface over the two ONNX graphs of `models.onnx`.
+
+onnxruntime is an optional extra (`pip install audio2video[onnx]`); asking for this backend without it is a
+one-line user error.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import UserError
+from ..models import VideoModel
+from ..models.config import ModelConfig
+from ..models.onnx import DECODE_NAME, ENCODE_NAME, export_graphs, has_onnx, load_graphs
+from .engine import Engine, cpu_cores
+
+
+def import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UserError("--backend onnxruntime needs the onnxruntime package: pip install 'audio2video[onnx]' "
+                        "(or pip install onnxruntime)") from None
+    return onnxruntime
+
+
+class OnnxEngine(Engine):
+    name = "onnxruntime"
+
+    def __init__(self, graphs: dict[str, bytes], config: ModelConfig, threads: int | None = None):
+        ort = import_onnxruntime()
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # like the torch engine: one single-threaded session call per core (see inference.configure_threads)
+        cores = cpu_cores()
+        self.workers = max(1, cores // max(1, torch.get_num_threads()))
+        options.intra_op_num_threads = threads or max(1, cores // self.workers)
+        options.inter_op_num_threads = 1
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+        self.encoder = ort.InferenceSession(graphs[ENCODE_NAME], options, providers=providers)
+        self.decoder = ort.InferenceSession(graphs[DECODE_NAME], options, providers=providers)
+        self.config = config
+        self.threads = options.intra_op_num_threads
+        self.provider = self.decoder.get_providers()[0]
+        if self.provider != "CPUExecutionProvider":
+            self.workers = 1
+
+    @classmethod
+    def from_model(cls, model: VideoModel, directory: str | Path | None = None) -> "OnnxEngine":
+        """From `directory`'s export (`audio2video export --onnx`) if it has one, else exported now, in memory."""
+        import_onnxruntime()
+        graphs = load_graphs(directory) if has_onnx(directory) else export_graphs(model)
+        return cls(graphs, model.config)
+
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        x = np.ascontiguousarray(audio.detach().cpu().numpy(), dtype=np.float32)
+        return torch.from_numpy(self.encoder.run(None, {"audio": x})[0])
+
+    def _nhwc(self, features: torch.Tensor) -> np.ndarray:
+        x = np.ascontiguousarray(features.detach().cpu().numpy(), dtype=np.float32)
+        return self.decoder.run(None, {"features": x})[0]
+
+    def frames(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self._nhwc(features)).permute(0, 3, 1, 2)
+
+    def frames_uint8(self, features: torch.Tensor) -> np.ndarray:
+        nhwc = torch.from_numpy(self._nhwc(features))
+        return nhwc.mul_(255).round_().clamp_(0, 255).to(torch.uint8).numpy()
+
+    def describe(self) -> str:
+        return f"onnxruntime ({self.provider}), {self.workers} decoder thread{'s' * (self.workers > 1)} x {self.threads} intra-op"

@@ -1,0 +1,220 @@
+"""Generation's engines: the feature cross-fade decodes each output frame exactly once and equals the model's own
+encode / blend / decode; the fast path draws the same pictures as the eager model; the legacy model and models
+without encode/decode still work; the background encoder thread reports errors; start-up imports stay lazy."""
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from audio2video.cli import main
+from audio2video.io.background import BackgroundSink, ordered_map
+from audio2video.io.frames import to_uint8
+from audio2video.io.media import read_video_info
+from audio2video.models import build_model
+from audio2video.pipelines.generate import CrossFader, GenerateOptions, plan_windows, audio_windows, render_frames
+from audio2video.pipelines.inference import TorchEngine, make_engine
+from conftest import tiny_config, write_audio
+
+
+def model_of(**changes):
+    torch.manual_seed(0)
+    model = build_model(tiny_config(**changes)).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_mean.normal_(0, 0.3)
+            m.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def music(seconds, rate=16000):
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
+
+
+def render(model_or_engine, audio, total, **options):
+    options = GenerateOptions(progress=False, **options)
+    return np.concatenate(list(render_frames(model_or_engine, audio, total, options)))
+
+
+class CountingEngine(TorchEngine):
+    decoded = 0
+
+    def frames_uint8(self, features):
+        self.decoded += len(features)
+        return super().frames_uint8(features)
+
+
+@pytest.mark.parametrize("seconds,overlap", [(5.3, 0.5), (2.0, 0.2), (0.4, 0.5), (4.0, 0.0)])
+def test_feature_crossfade_decodes_every_frame_once(seconds, overlap):
+    model = model_of()
+    engine = CountingEngine(model)
+    total = round(seconds * 30)
+    frames = render(engine, music(seconds), total, overlap=overlap, batch_size=3)
+    assert len(frames) == total and engine.decoded == total
+
+
+@pytest.mark.parametrize("kind,extensions", [("hybrid", {}), ("hybrid", dict(input_norm="level", audio_features="logmel")),
+                                             ("legacy", {})])
+def test_feature_crossfade_is_encode_blend_decode(kind, extensions):
+    """The rendered frames are the model's own decode of its own encode, blended in overlaps with the ramp."""
+    model = model_of(kind=kind, **extensions)
+    cfg = model.config
+    seconds = 4.7
+    audio, total = music(seconds), round(seconds * 30)
+    plan = plan_windows(total, cfg.frames, cfg.fps, 0.5)
+    fader, parts = CrossFader(plan.overlap_frames), []
+    with torch.no_grad():
+        for window in audio_windows(audio, plan, cfg.sample_rate, cfg.fps, cfg.num_samples):
+            parts.append(fader.push(model.encode(torch.from_numpy(window).view(1, 1, -1))[0]))
+        parts.append(fader.flush())
+        expected = to_uint8(model.decode(torch.cat(parts)[:total].unsqueeze(0))[0])
+    got = render(model, audio, total, batch_size=2)
+    diff = np.abs(got.astype(int) - expected.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3  # float rounding may move a value across .5
+
+
+@pytest.mark.parametrize("crossfade", ["feature", "pixel"])
+def test_fast_path_draws_the_eager_pictures(crossfade):
+    model = model_of(input_norm="level", audio_features="logmel")
+    audio, total = music(6.1), round(6.1 * 30)
+    fast = render(TorchEngine(model), audio, total, crossfade=crossfade)
+    eager = render(TorchEngine(model, fast=False), audio, total, crossfade=crossfade)
+    diff = np.abs(fast.astype(int) - eager.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+
+
+def test_the_two_crossfades_differ_only_in_the_overlaps():
+    model = model_of()
+    with torch.no_grad():
+        model.seed.weight.mul_(30)  # pictures that follow the audio strongly, so the two blends differ
+    cfg = model.config
+    audio, total = music(3.0) * np.linspace(0, 3, 48000, dtype=np.float32), 90
+    feature, pixel = render(model, audio, total), render(model, audio, total, crossfade="pixel")
+    plan = plan_windows(total, cfg.frames, cfg.fps, 0.5)
+    shared = np.zeros(total, bool)
+    for start in plan.starts[1:]:
+        shared[start:start + plan.overlap_frames] = True
+    same = np.abs(feature.astype(int) - pixel.astype(int)).reshape(total, -1).max(1) <= 1
+    assert same[~shared].all() and not same[shared].all()
+
+
+def test_legacy_and_forward_only_models_render():
+    legacy = model_of(kind="legacy")
+    assert TorchEngine(legacy).fast is None and TorchEngine(legacy).has_features
+    assert len(render(legacy, music(2.5), 75, crossfade="pixel")) == 75
+
+    class ForwardOnly(torch.nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.config, self.p = config, torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, audio):
+            c = self.config
+            return audio.mean().expand(audio.shape[0], c.frames, 3, c.frame_size, c.frame_size).clone()
+
+    engine = make_engine(ForwardOnly(tiny_config()))
+    assert not engine.has_features  # only the pixel cross-fade applies, whatever was asked
+    assert len(render(engine, music(2.5), 75)) == 75
+
+
+def test_compile_failure_falls_back_to_eager(monkeypatch):
+    model = model_of()
+    expected = render(model, music(2.0), 60)
+    monkeypatch.setattr(torch, "compile", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no compiler here")))
+    engine = TorchEngine(model, compile="on")
+    with pytest.warns(UserWarning, match="torch.compile failed"):
+        got = render(engine, music(2.0), 60)
+    assert np.array_equal(got, expected) and "compile" not in engine.describe()
+    assert TorchEngine(model).plan_compile(600) is None  # auto: a short input never compiles
+
+
+def test_parallel_decoders_give_the_same_frames_in_order():
+    model = model_of(audio_features="logmel")
+    audio, total = music(5.0), 150
+    one, many = TorchEngine(model), TorchEngine(model)
+    one.workers, many.workers, many.decode_chunk = 1, 3, 7
+    assert np.array_equal(render(one, audio, total), render(many, audio, total))
+
+
+def test_ordered_map_keeps_order_bounds_work_and_raises():
+    import time
+
+    drawn = []
+
+    def items():
+        for i in range(40):
+            drawn.append(i)
+            yield i
+
+    def slow_square(i):
+        time.sleep(0.002 * (i % 3))
+        return i * i
+
+    results = ordered_map(slow_square, items(), workers=3, ahead=5)
+    assert next(results) == 0 and len(drawn) <= 5  # drawn only as results are taken
+    assert list(results) == [i * i for i in range(1, 40)]
+
+    def boom(i):
+        if i == 7:
+            raise ValueError("bad chunk")
+        return i
+
+    with pytest.raises(ValueError, match="bad chunk"):
+        list(ordered_map(boom, range(20), workers=2))
+
+
+def test_background_sink_writes_in_order_and_reports_errors():
+    seen, threads = [], set()
+
+    def write(item):
+        threads.add(threading.current_thread().name)
+        seen.append(item)
+
+    with BackgroundSink(write, depth=2) as sink:
+        for i in range(50):
+            sink.put(i)
+    assert seen == list(range(50)) and threading.current_thread().name not in threads
+
+    def failing(item):
+        if item == 3:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        with BackgroundSink(failing, depth=1) as sink:
+            for i in range(100):
+                sink.put(i)
+
+
+def test_encoder_error_leaves_no_output(tmp_path, tiny_checkpoint, monkeypatch, capsys):
+    from audio2video.io import media
+    from audio2video.errors import MediaError
+
+    def broken(self, frames):
+        raise MediaError(f"{self.path}: the encoder failed")
+
+    monkeypatch.setattr(media.Mp4Writer, "write", broken)
+    src = write_audio(tmp_path / "in.wav", seconds=4.0, rate=16000, channels=1)
+    code = main(["generate", str(src), "-o", str(tmp_path / "out.mp4"), "--checkpoint", str(tiny_checkpoint), "-q"])
+    assert code == 2 and "the encoder failed" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".mp4" or p.name.startswith(".")] == []
+
+
+def test_cli_crossfade_flag_and_bad_value(tmp_path, tiny_checkpoint, capsys):
+    src = write_audio(tmp_path / "in.wav", seconds=3.3, rate=16000, channels=1)
+    out = tmp_path / "out.mp4"
+    assert main(["generate", str(src), "-o", str(out), "--checkpoint", str(tiny_checkpoint), "--crossfade", "pixel",
+                 "--batch-size", "1", "-q"]) == 0
+    assert read_video_info(out)["frames"] == 99
+    with pytest.raises(Exception, match="--crossfade"):
+        GenerateOptions(crossfade="audio")
+
+
+def test_help_does_not_import_torch():
+    """`audio2video --help` and `audio2video generate --help` build every command's flags without torch."""
+    code = ("import sys; from audio2video.cli import build_parser; p = build_parser(); p.format_help(); "
+            "p._subparsers._group_actions[0].choices['generate'].format_help(); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
