@@ -2,15 +2,17 @@
 
 Videos in the package are float (T, 3, H, W) tensors in [0, 1]; encoders and OpenCV want uint8 (T, H, W, 3).
 Pictures are drawn with matplotlib's object API on an Agg canvas, so no global backend is ever switched.
+torch is imported where tensors are handled, not at the top: `audio2video --help` reads LUMA (through
+pipelines.looks) without loading torch.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .files import atomic_write
 from .media import Mp4Writer, audio_frames_from_array
@@ -21,6 +23,8 @@ LUMA = np.array([0.299, 0.587, 0.114], np.float32)   # RGB -> grey (ITU-R BT.601
 def to_uint8(frames) -> np.ndarray:
     """(N, 3, H, W) frames -> (N, H, W, 3) uint8. Floats (tensor or array) are in [0, 1]: scaled by 255, rounded
     half to even and clipped; uint8 input is only transposed."""
+    import torch
+
     if isinstance(frames, np.ndarray):
         frames = torch.from_numpy(frames)
     if frames.dim() != 4 or frames.shape[1] != 3:
@@ -33,12 +37,15 @@ def to_uint8(frames) -> np.ndarray:
 def as_uint8_frames(frames) -> Iterable[np.ndarray]:
     """uint8 (H, W, 3) frames from a (T, 3, H, W) tensor (see `to_uint8`), a uint8 (N, H, W, 3) array, or any
     iterable of (H, W, 3) uint8 frames (passed through lazily, for streams)."""
-    if isinstance(frames, torch.Tensor):
+    torch = sys.modules.get("torch")  # not loaded: `frames` cannot be a tensor
+    if torch is not None and isinstance(frames, torch.Tensor):
         return to_uint8(frames)
     return frames
 
 
 def _unit(video: torch.Tensor) -> torch.Tensor:
+    import torch
+
     return video.float() / 255 if video.dtype == torch.uint8 else video.float()
 
 
@@ -46,6 +53,8 @@ def write_side_by_side(path: Path, videos: Sequence[torch.Tensor], audio: np.nda
                        fps: float) -> Path:
     """Videos (T, 3, H, W), float in [0, 1] or uint8, side by side left to right (e.g. ground truth | model),
     upscaled to about 256 pixels high, with the clip's mono audio."""
+    import torch
+
     side = torch.cat([_unit(v) for v in videos], dim=-1)  # (T, 3, H, k W)
     h, w = side.shape[-2:]
     scale = max(1, 256 // h)

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from ..errors import UserError
 
@@ -141,6 +139,9 @@ def fill_canvas(frames: np.ndarray, layout: Layout, mode: str = "mirror") -> np.
 
 def _blurred_cover(frames: np.ndarray, cw: int, ch: int) -> np.ndarray:
     """The frames scaled to cover a cw x ch canvas (centre crop), heavily blurred and darkened."""
+    import torch  # here, not at the top: `audio2video --help` reads FILLS without loading torch
+    import torch.nn.functional as F
+
     s = frames.shape[1]
     x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
     if cw >= ch:  # a band across the middle, as wide as the frame, of the canvas's aspect
