@@ -105,6 +105,9 @@ class TorchEngine(Engine):
                                                              device=self.device)))
             self.fast.decoder.parities = compiled
             self.name += " + torch.compile"
+            if self.device.type == "cpu":  # compiled kernels are not shared across decoder threads: one, on every core
+                torch.set_num_threads(self.workers * torch.get_num_threads())
+                self.workers = 1
         except Exception as e:  # noqa: BLE001 - no compiler, unsupported platform...: eager is correct, only slower
             self.fast.decoder.use_fused_ops(self.device.type == "cpu")
             vars(self.fast.decoder).pop("parities", None)
