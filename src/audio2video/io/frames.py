@@ -11,11 +11,15 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .files import atomic_write
 from .media import Mp4Writer, audio_frames_from_array
+
+if TYPE_CHECKING:
+    import torch
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)   # RGB -> grey (ITU-R BT.601, as OpenCV's RGB2GRAY)
 

@@ -7,7 +7,6 @@ interface over onnxruntime.
 """
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
