@@ -7,7 +7,8 @@ Prints JSON. Every figure is measured in this run, against baselines measured in
 - the plain eager model (`model(audio)`, all 90 frames of each window decoded, no tricks) at batch 1 and 8, and
   its forward passes alone over every window of the 60 s input;
 - the fast path's seconds per window for the same work (encode one window, decode its 90 frames), its
-  GFLOP/s (the eager model's FLOP count / time) and fraction of the ceiling;
+  GFLOP/s (the eager model's FLOP count / time) and fraction of the ceiling (on a GPU: clips/s, bf16 autocast,
+  64 windows a batch, against the bf16 matmul rate);
 - end-to-end `audio2video generate` in a fresh process (start-up, decoding, the model, H.264 + AAC encoding
   and muxing included) on a 60 s and a long input: real-time factor, time to first frame, peak RSS; the same
   for `--backend onnxruntime`, and for the plain eager model through the same pipeline (pixel
@@ -48,23 +49,34 @@ def write_wav(path: Path, seconds: float, rate: int = 44100) -> None:
             w.writeframes((np.clip(np.stack([x, x]), -1, 1).T * 32000).astype("<i2").tobytes())
 
 
+def sync() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(fn, repeats: int = 3) -> float:
-    """Median wall seconds of `repeats` calls after one warm-up call."""
+    """Median wall seconds of `repeats` calls after one warm-up call (GPU work waited for)."""
     fn()
     times = []
     for _ in range(repeats):
+        sync()
         t = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t)
     return float(np.median(times))
 
 
-def matmul_rate() -> float:
+def matmul_rate(device) -> tuple[float, str]:
+    """The ceiling: fp32 2048 x 2048 matmuls on CPU; bf16 8192 x 8192 on a GPU (generate runs bf16 there)."""
     import torch
 
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    n, dtype = (8192, torch.bfloat16) if device.type == "cuda" else (2048, torch.float32)
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     best = min(timed(lambda: a @ b, 1) for _ in range(5))
-    return 2 * 2048 ** 3 / best / 1e9
+    return 2 * n ** 3 / best / 1e9, f"{str(dtype).split('.')[-1]} {n}x{n} matmul on {device.type}"
 
 
 CHILD = """
@@ -84,6 +96,7 @@ if args[0] == 'library':  # the pipeline as it was: eager model, pixel cross-fad
     from audio2video.pipelines.generate import GenerateOptions, generate_video
     from audio2video.pipelines.engine import cpu_cores
     from audio2video.pipelines.inference import TorchEngine, configure_threads
+    from audio2video.runtime import resolve_device
     configure_threads()
     engine = TorchEngine(load_model(args[3]), fast=False)
     generate_video(engine, args[1], args[2], GenerateOptions(crossfade='pixel', batch_size=2, progress=False))
@@ -126,7 +139,8 @@ def per_window(model, engine, flops: float, ceiling: float) -> dict:
     from audio2video.io.background import ordered_map
 
     cfg = model.config
-    x = torch.randn(8, 1, cfg.num_samples) * 0.3
+    n = 64 if next(model.parameters()).device.type == "cuda" else 8  # windows per measurement
+    x = torch.randn(n, 1, cfg.num_samples) * 0.3
 
     def run():
         feats = engine.features(x).reshape(-1, cfg.d_model)
@@ -134,9 +148,9 @@ def per_window(model, engine, flops: float, ceiling: float) -> dict:
         for _ in ordered_map(engine.frames_uint8, chunks, engine.workers):
             pass
 
-    seconds = timed(run, 2) / 8
-    return {"s_per_window": round(seconds, 4), "gflops": round(flops / seconds / 1e9, 1),
-            "fraction_of_ceiling": round(flops / seconds / 1e9 / ceiling, 3)}
+    seconds = timed(run, 2) / n
+    return {"s_per_window": round(seconds, 4), "clips_per_s": round(1 / seconds, 2),
+            "gflops": round(flops / seconds / 1e9, 1), "fraction_of_ceiling": round(flops / seconds / 1e9 / ceiling, 3)}
 
 
 def main() -> None:
@@ -146,6 +160,7 @@ def main() -> None:
     ap.add_argument("--long-minutes", type=float, default=10.0, help="the long input's length (default 10)")
     ap.add_argument("--no-long", action="store_true", help="skip the long input")
     ap.add_argument("--no-onnx", action="store_true", help="skip the onnxruntime backend")
+    ap.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda...")
     args = ap.parse_args()
 
     import torch
@@ -155,30 +170,34 @@ def main() -> None:
     from audio2video.pipelines.generate import plan_windows, audio_windows
     from audio2video.pipelines.engine import cpu_cores
     from audio2video.pipelines.inference import TorchEngine, configure_threads
+    from audio2video.runtime import resolve_device
 
     cores = cpu_cores()
-    report: dict = {"cores": cores, "torch": torch.__version__, "load_average_before": os.getloadavg()[0]}
+    device = resolve_device(args.device)
+    report: dict = {"device": str(device), "cores": cores, "torch": torch.__version__,
+                    "load_average_before": os.getloadavg()[0]}
     torch.set_num_threads(cores)  # the plain model and the matmul ceiling: torch's usual intra-op threads
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ckpt = args.checkpoint or str(AudioToVideoNet(ModelConfig(input_norm="level", audio_features="logmel"))
                                       .save_pretrained(tmp / "model"))
-        model = load_model(ckpt)
+        model = load_model(ckpt, map_location=device)
         cfg = model.config
         report["model"] = {"checkpoint": args.checkpoint or "fresh spec-size hybrid (input_norm=level, "
                                                             "audio_features=logmel)",
                            "input_norm": cfg.input_norm, "audio_features": cfg.audio_features}
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.zeros(1, 1, cfg.num_samples))
+            model(torch.zeros(1, 1, cfg.num_samples, device=device))
         flops = counter.get_total_flops()
         report["gflop_per_window"] = round(flops / 1e9, 2)
-        ceiling = matmul_rate()
+        ceiling, ceiling_kind = matmul_rate(device)
         report["ceiling_matmul_gflops"] = round(ceiling, 1)
+        report["ceiling"] = ceiling_kind
 
         eager = {}
         with torch.no_grad():
             for batch in (1, 8):
-                x = torch.randn(batch, 1, cfg.num_samples) * 0.3
+                x = torch.randn(batch, 1, cfg.num_samples, device=device) * 0.3
                 s = timed(lambda: model(x), 3 if batch == 1 else 1) / batch
                 eager[f"batch{batch}"] = {"s_per_window": round(s, 4), "gflops": round(flops / s / 1e9, 1),
                                           "fraction_of_ceiling": round(flops / s / 1e9 / ceiling, 3),
@@ -202,7 +221,8 @@ def main() -> None:
         t = time.perf_counter()
         with torch.no_grad():
             for i in range(0, len(windows), 8):
-                model(torch.from_numpy(windows[i:i + 8]).unsqueeze(1))
+                model(torch.from_numpy(windows[i:i + 8]).unsqueeze(1).to(device))
+        sync()
         eager_forward = time.perf_counter() - t
         report["eager_forward_only_short"] = {"windows": len(windows), "seconds": round(eager_forward, 2),
                                               "x_real_time": round(args.seconds / eager_forward, 2)}
