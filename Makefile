@@ -10,7 +10,7 @@ TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 .PHONY: demo test install clean
 
 demo: $(STAMP)
-	$(VENV)/bin/audio2video demo -o demo_out
+	$(VENV)/bin/audio2video demo -o demo_out -y
 
 test: $(STAMP)
 	$(PY) -m pytest

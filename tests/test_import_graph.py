@@ -1,7 +1,7 @@
 """The package's shape, read from its code: imports point down the layers, never in a cycle; modules stay small.
 
 Layers, lowest first (a module may import its own layer's modules and any lower layer's):
-errors -> runtime | io -> data -> models -> metrics -> training | pipelines | evaluation -> cli -> the entry
+errors -> runtime | checks | io -> data -> models -> metrics -> training | pipelines | evaluation -> cli -> the entry
 points (train.py, the package __init__). Areas of one rank never import one another.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "audio2video"
 MAX_LINES = 400
 
-RANKS = {"errors": 0, "runtime": 1, "io": 1, "data": 2, "models": 3, "metrics": 4, "training": 5, "pipelines": 5,
+RANKS = {"errors": 0, "runtime": 1, "checks": 1, "io": 1, "data": 2, "models": 3, "metrics": 4, "training": 5, "pipelines": 5,
          "evaluation": 5, "cli": 6, "train": 7, "__init__": 8}
 
 

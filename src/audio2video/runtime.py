@@ -20,10 +20,14 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     try:
         device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)} (or e.g. cuda:1)") from None
+    except (RuntimeError, ValueError, TypeError):
+        device = None
+    if device is None or device.type not in DEVICE_CHOICES:  # e.g. meta (holds no data) or hpu: not supported
+        raise UserError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)} (or e.g. cuda:1)")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda asked for, but no CUDA device is available")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise UserError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise UserError("--device mps asked for, but MPS is not available")
     return device

@@ -46,4 +46,4 @@ def test_cli(tmp_path, capsys):
     assert len(list((tmp_path / "out").iterdir())) == 4
     (tmp_path / "f").write_text("x")
     assert main(["synth", "-n", "1", "-o", str(tmp_path / "f"), "-q"]) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert "not a folder" in capsys.readouterr().err

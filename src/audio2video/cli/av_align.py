@@ -17,6 +17,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import one_line
     from ..evaluation.run import av_align_files
     from ..metrics import AVAlign
 
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"audio2video av-align: error: {r}", file=sys.stderr)  # reported, skipped; the exit says so
             continue
         value = "undefined (no peaks)" if math.isnan(r.score) else f"{r.score:.4f}"
-        print(f"{path}\t{value}\t(audio peaks {len(r.audio_peaks)}, video peaks {len(r.video_peaks)}, "
+        print(f"{one_line(path)}\t{value}\t(audio peaks {len(r.audio_peaks)}, video peaks {len(r.video_peaks)}, "
               f"matches {r.matches})")
     mean = "undefined" if math.isnan(scores.mean) else f"{scores.mean:.4f}"
     failed = f"; {scores.failed} failed" if scores.failed else ""

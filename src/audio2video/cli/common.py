@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from ..errors import UserError
@@ -12,6 +13,31 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
     return value
+
+
+def seed_int(text: str) -> int:
+    """A seed: a whole number from 0 to 2**64 - 1 (what every generator the project seeds accepts)."""
+    value = int(text)
+    if not 0 <= value < 2 ** 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**64 - 1, not {text}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """A number that is not NaN or infinite (range checks are the options dataclasses' own)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+OVERWRITE_HELP = ("replace outputs that already exist (default: refuse, before any work starts); the originals stay "
+                  "intact if the command fails")
+
+
+def add_overwrite(p: argparse.ArgumentParser, help: str = OVERWRITE_HELP) -> None:
+    """-y/--overwrite, FFmpeg's flag: without it an existing output is refused before any work starts."""
+    p.add_argument("-y", "--overwrite", action="store_true", help=help)
 
 
 def add_device(p: argparse.ArgumentParser, default: str | None = "auto") -> None:
@@ -27,7 +53,7 @@ def report_batch(report, batch: bool, verb: str) -> int:
     line and one line per failure. Returns the exit code."""
     if not batch:
         if report.failed:
-            raise UserError(report.failed[0].error)
+            raise report.failed[0].exception or UserError(report.failed[0].error)
         if report.skipped:
             print(f"skipped {report.skipped[0].output}: it exists (--skip-existing)")
         return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from .common import add_overwrite, finite_float
 from .deprecated import add_deprecated
 
 
@@ -13,16 +14,18 @@ def register(sub) -> None:
                                    "contact sheet PNG.")
     p.add_argument("-o", "--output", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
     add_deprecated(p, "--out", "-o/--output", "output", metavar="DIR")
-    p.add_argument("--seconds", type=float, default=12.0, help="length of the demo track (default 12)")
+    p.add_argument("--seconds", type=finite_float, default=12.0, help="length of the demo track (default 12)")
     p.add_argument("--checkpoint", metavar="DIR", help="render with this model instead of the shipped one")
     p.add_argument("--untrained", action="store_true", help="render with a randomly initialised model")
+    add_overwrite(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..pipelines.demo import run_demo
 
-    result = run_demo(args.output, seconds=args.seconds, untrained=args.untrained, checkpoint=args.checkpoint)
+    result = run_demo(args.output, seconds=args.seconds, untrained=args.untrained, checkpoint=args.checkpoint,
+                      overwrite=args.overwrite)
     print(f"\nvideo:          {result.video}\ncontact sheet:  {result.sheet}\ndemo track:     {result.track}")
     print("\nOn your own music:  audio2video generate song.mp3 -o song.mp4"
           + ("" if result.trained else " --checkpoint DIR") + " [--size 512]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
-from .common import add_device, add_quiet, positive_int
+from .common import add_device, add_overwrite, add_quiet, finite_float, positive_int
 from .deprecated import add_deprecated
 
 EVALUATE = ("score a checkpoint on held-out clips: metrics.json, report.md, plots",
@@ -25,9 +25,9 @@ def _add_shared(p: argparse.ArgumentParser) -> None:
                         "files with audio (the first clip of each, resized to the model's frames); or a folder of "
                         "audio files (real music, no ground truth: sync ratio, AV-Align, saturation, artefact "
                         "frames, beside the procedural visualizers on the same audio)")
-    p.add_argument("--seconds", type=float, default=30.0, metavar="S",
+    p.add_argument("--seconds", type=finite_float, default=30.0, metavar="S",
                    help="audio-file evaluation: seconds scored per file (default 30)")
-    p.add_argument("--offset", type=float, default=15.0, metavar="S",
+    p.add_argument("--offset", type=finite_float, default=15.0, metavar="S",
                    help="audio-file evaluation: where each file's segment starts (default 15; files too short "
                         "for it start at 0)")
     p.add_argument("--style", choices=("audio", "seed"), default="audio",
@@ -39,6 +39,8 @@ def _add_shared(p: argparse.ArgumentParser) -> None:
                    help="clips shown in frame strips, sync plots (and side-by-side videos) (default 3)")
     p.add_argument("--batch-size", type=positive_int, default=2, metavar="N", help="clips per forward pass")
     add_device(p)
+    add_overwrite(p, help="write into an output folder that is not empty (files of the same names are replaced; "
+                          "the originals stay intact if the command fails)")
     add_quiet(p)
 
 
@@ -62,7 +64,7 @@ def _settings(args: argparse.Namespace, *head: str) -> dict:
     command = command_line(["audio2video", args.command, *head, "-o", args.output, "--data", args.data, "--style",
                             args.style, "-n", str(args.num), "--examples", str(args.examples)])
     return dict(n=args.num, data=args.data, style=args.style, batch_size=args.batch_size, device=args.device,
-                examples=args.examples, progress=not args.quiet, command=command)
+                examples=args.examples, progress=not args.quiet, command=command, overwrite=args.overwrite)
 
 
 def _require_output(args: argparse.Namespace) -> None:
@@ -122,6 +124,7 @@ def _evaluate_music(args: argparse.Namespace, files: list) -> int:
     from ..data.song import render_song, song_features
     from ..evaluation.music import score_music, write_music_evaluation
     from ..evaluation.report import command_line
+    from ..io.files import check_output_dir
     from ..io.frames import to_uint8
     from ..models import load_model
     from ..pipelines.generate import GenerateOptions, render_frames
@@ -129,6 +132,7 @@ def _evaluate_music(args: argparse.Namespace, files: list) -> int:
 
     if not (args.seconds > 0 and args.offset >= 0):
         raise UserError("--seconds must be positive and --offset 0 or more")
+    check_output_dir(args.output, args.overwrite)
     checkpoint, head = _checkpoint(args)
     model = load_model(checkpoint, map_location=resolve_device(args.device))
     size = model.config.frame_size
@@ -147,7 +151,8 @@ def _evaluate_music(args: argparse.Namespace, files: list) -> int:
     command = command_line(["audio2video", "evaluate", *head, "--data", args.data,
                             "-o", args.output, "-n", str(args.num), "--seconds", str(args.seconds), "--offset",
                             str(args.offset)])
-    write_music_evaluation(args.output, result, f"Real music: {args.checkpoint or 'the shipped model'}", command)
+    write_music_evaluation(args.output, result, f"Real music: {args.checkpoint or 'the shipped model'}", command,
+                           overwrite=args.overwrite)
     for name, entry in result["renderers"].items():
         print(name + ": " + ", ".join(f"{k} {v:.3f}" for k, v in entry["overall"].items()))
     print(f"wrote metrics.json and report.md to {args.output}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
+from .common import add_overwrite
 from .deprecated import add_deprecated, notice
 
 
@@ -12,7 +13,8 @@ def register(sub) -> None:
                        description="Write the model of a checkpoint directory (e.g. runs/x/checkpoints/best) to a "
                                    "clean model directory without training state; --fp16 halves its size "
                                    "(it loads back as fp32); --onnx adds encode.onnx and decode.onnx for "
-                                   "`generate --backend onnxruntime` or any ONNX runtime.")
+                                   "`generate --backend onnxruntime` or any ONNX runtime. The output must be new or "
+                                   "empty (or -y); never the checkpoint itself or another training checkpoint.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a model or checkpoint directory")
     p.add_argument("-o", "--output", metavar="DIR", help="the model directory to write (required)")
     p.add_argument("old_output", nargs="?", metavar="OUT", help=argparse.SUPPRESS)  # the old positional spelling
@@ -20,13 +22,19 @@ def register(sub) -> None:
     p.add_argument("--onnx", action="store_true",
                    help="also write encode.onnx (audio windows -> per-frame features) and decode.onnx (features -> "
                         "frames), opset 17, from the same weights")
+    add_overwrite(p, help="write into an output folder that is not empty (the files of the export are replaced; "
+                          "the originals stay intact if the export fails)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     import torch
 
+    from ..io.files import check_output_dir, same_file, staged_dir
     from ..models import load_model
+    from ..training.checkpoint import STATE_NAME
 
     if args.old_output is not None:
         if args.output is not None:
@@ -35,13 +43,21 @@ def run(args: argparse.Namespace) -> int:
         args.output = args.old_output
     if args.output is None:
         raise UserError("-o/--output DIR is required: the model directory to write")
+    out = Path(args.output)
+    if same_file(out, args.checkpoint):
+        raise UserError(f"{out}: is the checkpoint being exported; write to another folder")
+    if (out / STATE_NAME).exists():
+        raise UserError(f"{out}: holds a training checkpoint ({STATE_NAME}); export to another folder")
+    check_output_dir(out, args.overwrite)
     model = load_model(args.checkpoint)
-    out = model.save_pretrained(args.output, dtype=torch.float16 if args.fp16 else None)
-    if args.onnx:
-        from ..models.onnx import save_onnx
+    with staged_dir(out, args.overwrite) as tmp:
+        model.save_pretrained(tmp, dtype=torch.float16 if args.fp16 else None)
+        if args.onnx:
+            from ..models.onnx import save_onnx
 
-        save_onnx(load_model(out), out)  # from the weights just written, fp16-rounded ones included
-    size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+            save_onnx(load_model(tmp), tmp)  # from the weights just written, fp16-rounded ones included
+        written = [f.name for f in tmp.iterdir()]
+    size = sum((out / name).stat().st_size for name in written) / 1e6  # what this export wrote, nothing else
     print(f"wrote {out} ({model.kind}, {'fp16' if args.fp16 else 'fp32'} weights{', ONNX graphs' if args.onnx else ''}"
           f", {size:.1f} MB)")
     return 0

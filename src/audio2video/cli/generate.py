@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_device, add_quiet, positive_int, report_batch
+from .common import add_device, add_overwrite, add_quiet, finite_float, positive_int, report_batch
 from .shape_flags import add_shape_flags, shape_options
 
 
@@ -20,7 +20,7 @@ def register(sub) -> None:
                    help="output .mp4 for one input; a folder for several inputs or a folder input")
     p.add_argument("--checkpoint", metavar="DIR",
                    help="model directory holding config.json + model.safetensors (default: the shipped model)")
-    p.add_argument("--overlap", type=float, default=0.5, metavar="SECONDS",
+    p.add_argument("--overlap", type=finite_float, default=0.5, metavar="SECONDS",
                    help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")
     p.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="windows per encoder pass (default: 4 on CPU, 64 on CUDA)")
@@ -33,6 +33,7 @@ def register(sub) -> None:
                         "pip install 'audio2video[onnx]'; uses the --checkpoint's ONNX export if it has one)")
     add_device(p)
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
+    add_overwrite(p)
     add_quiet(p)
     add_shape_flags(p)
     p.set_defaults(func=run)
@@ -50,9 +51,7 @@ def run(args: argparse.Namespace) -> int:
                               **shape_options(args))
     configure_threads()
     files, batch = collect_inputs(args.inputs)
-    jobs = plan_jobs(files, Path(args.output), batch)
-    if batch:
-        Path(args.output).mkdir(parents=True, exist_ok=True)
+    jobs = plan_jobs(files, Path(args.output), batch, overwrite=args.overwrite, skip_existing=args.skip_existing)
     device = resolve_device(args.device)
     model = load_model(args.checkpoint, map_location=device)
     source = args.checkpoint or "the shipped weights"
@@ -62,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     def render(src, dst, audio, info):
         return generate_video(engine, src, dst, options, audio=audio, info=info)
 
-    report = run_batch(render, model.config.sample_rate, jobs, skip_existing=args.skip_existing)
+    report = run_batch(render, model.config.sample_rate, jobs, skip_existing=args.skip_existing,
+                       overwrite=args.overwrite, folder=Path(args.output) if batch else None)
     return report_batch(report, batch, "generated")
 

@@ -4,30 +4,45 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import UserError
+from ..errors import one_line
 from . import av_align, demo, evaluate, export, generate, info, looks, synth, train, visualize
+from .failures import DEBUG_ENV, run_command
 
 COMMANDS = (info, generate, looks, visualize, demo, export, train, synth, evaluate, av_align)  # the order of `--help`
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line too (the full usage is one `--help` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def _add_debug(p: argparse.ArgumentParser, default) -> None:
+    p.add_argument("--debug", action="store_true", default=default,
+                   help=f"on an error, print the traceback too (same as {DEBUG_ENV}=1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog="audio2video", description="Turn sound into video.")
+    parser = Parser(prog="audio2video", description="Turn sound into video.")
     parser.add_argument("--version", action="version", version=f"audio2video {__version__}")
+    _add_debug(parser, False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
+    for p in sub.choices.values():  # `--debug` before or after the command name
+        _add_debug(p, argparse.SUPPRESS)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not valid UTF-8 must not crash a print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        return args.func(args)
-    except UserError as e:
-        print(f"audio2video {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"audio2video {args.command}: interrupted", file=sys.stderr)
-        return 130
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # a usage error (its one line is printed) or --help: a code, for callers of main()
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    return run_command(f"audio2video {args.command}", lambda: args.func(args), debug=args.debug)

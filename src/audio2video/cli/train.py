@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ..errors import UserError
-from .common import add_quiet
+from .common import add_overwrite, add_quiet
+from .failures import run_command
 
 DESCRIPTION = ("Train on the procedural engine, and on your own music with --set 'data.music=[\"DIR\"]' (no videos "
                "needed: the same visualizers draw the targets), with checkpoints, exact resume, validation and "
@@ -19,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-dir", required=True, metavar="DIR",
                    help="where checkpoints, metrics.jsonl, samples and plots go")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    add_overwrite(p, help="start a new run in a --run-dir that is not empty: a previous run there is set aside, "
+                          "and deleted once the new run has its first checkpoint (put back if it fails before)")
     p.add_argument("--init-from", metavar="MODEL_DIR",
                    help="start a new run from a model directory's weights (e.g. src/audio2video/weights/hybrid, the "
                         "shipped model, or any checkpoint) with a fresh optimizer and schedule")
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides)
     try:
         train(cfg, args.run_dir, resume=args.resume, overrides_given=bool(args.config or overrides),
-              progress=not args.quiet)
+              progress=not args.quiet, overwrite=args.overwrite)
     except TrainingStopped as stop:
         print(stop, flush=True)
         return 128 + stop.signum
@@ -55,9 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m audio2video.train` (what torchrun launches)."""
     parser = argparse.ArgumentParser(prog="audio2video.train", description=DESCRIPTION)
     add_arguments(parser)
+    parser.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except UserError as e:
-        print(f"audio2video train: error: {e}", file=sys.stderr)
-        return 2
+    return run_command("audio2video train", lambda: run(args), debug=args.debug)

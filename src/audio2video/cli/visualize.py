@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_quiet, report_batch
+from .common import add_overwrite, add_quiet, report_batch
 
 
 def register(sub) -> None:
@@ -21,6 +21,7 @@ def register(sub) -> None:
                    help="frame size, drawn natively (not upscaled), even, 16-4096 (default 512)")
     p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
+    add_overwrite(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -31,12 +32,11 @@ def run(args: argparse.Namespace) -> int:
 
     options = VisualizeOptions(size=args.size, crf=args.crf, progress=not args.quiet)
     files, batch = collect_inputs(args.inputs)
-    jobs = plan_jobs(files, Path(args.output), batch)
-    if batch:
-        Path(args.output).mkdir(parents=True, exist_ok=True)
+    jobs = plan_jobs(files, Path(args.output), batch, overwrite=args.overwrite, skip_existing=args.skip_existing)
 
     def render(src, dst, audio, info):
         return visualize_video(src, dst, options, audio=audio, info=info)
 
-    report = run_batch(render, SAMPLE_RATE, jobs, skip_existing=args.skip_existing)
+    report = run_batch(render, SAMPLE_RATE, jobs, skip_existing=args.skip_existing, overwrite=args.overwrite,
+                       folder=Path(args.output) if batch else None)
     return report_batch(report, batch, "visualized")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import UserError
+from ..errors import UserError, describe
 from ..io.files import AUDIO_SUFFIXES, VIDEO_SUFFIXES, atomic_write_text, files_in, staged_dir
 from ..io.media import load_audio
 from ..metrics import audio_peak_times, av_align_score, motion_curve, video_peak_times
@@ -39,11 +39,12 @@ def audio_only(data: str | Path) -> list[Path] | None:
     return [path] if path.suffix.lower() in AUDIO_SUFFIXES else None
 
 
-def write_music_evaluation(out: str | Path, result: dict, title: str, command: str = "") -> None:
-    """metrics.json and report.md into `out`, all or nothing."""
+def write_music_evaluation(out: str | Path, result: dict, title: str, command: str = "",
+                           overwrite: bool = False) -> None:
+    """metrics.json and report.md into `out`, all or nothing (an existing, non-empty `out` needs `overwrite`)."""
     import json
 
-    with staged_dir(out) as tmp:
+    with staged_dir(out, overwrite) as tmp:
         atomic_write_text(tmp / "metrics.json", json.dumps(result, indent=1, default=float) + "\n")
         atomic_write_text(tmp / "report.md", music_report(result, title, command))
 
@@ -58,8 +59,9 @@ def load_segments(files: Sequence[Path], seconds: float, offset: float
     for path in files:
         try:
             audio, _ = load_audio(path, SAMPLE_RATE)
-        except UserError as e:
-            skipped.append((path, str(e)))
+        except Exception as e:  # noqa: BLE001 - one bad file is skipped (and reported), whatever its failure
+            message = describe(e)
+            skipped.append((path, message if str(path) in message else f"{path}: {message}"))
             continue
         x = audio.reshape(-1)
         start = int(offset * SAMPLE_RATE) if len(x) >= int(offset * SAMPLE_RATE) + n else 0

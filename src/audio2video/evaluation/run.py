@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import UserError
-from ..io.files import staged_dir
+from ..errors import UserError, describe
+from ..io.files import check_output_dir, staged_dir
 from ..io.frames import write_side_by_side
 from ..metrics import (METRIC_NAMES, METRICS, AVAlign, aggregate, av_align_file, clips_counted, per_clip,
                        require_eval_dependencies)
@@ -164,11 +164,13 @@ def _definitions() -> dict:
 
 def run_evaluate(checkpoint: str | Path, out: str | Path, n: int = 64, data: str = "procedural", style: str = "audio",
                  batch_size: int = 2, device: str = "auto", examples: int = 3, progress: bool = True,
-                 command: str = "") -> dict:
-    """Evaluate one checkpoint; writes metrics.json, report.md and PNGs to `out`. Returns the metrics dict."""
+                 command: str = "", overwrite: bool = False) -> dict:
+    """Evaluate one checkpoint; writes metrics.json, report.md and PNGs to `out` (an existing, non-empty `out`
+    needs `overwrite`). Returns the metrics dict."""
     options = EvalOptions(n, data, style, batch_size, device, examples, progress, command)
+    check_output_dir(out, overwrite)
     (model,), dev = _load_models([checkpoint], options)
-    with staged_dir(out) as tmp:
+    with staged_dir(out, overwrite) as tmp:
         s = _score_all([model], ["model"], options, dev)
         result = {"checkpoint": _model_info(model, checkpoint, "model"), **_common(s, dev, options),
                   **s.summaries["model"], "ground_truth": s.ground_truth,
@@ -197,7 +199,7 @@ def default_labels(paths: Sequence[str | Path]) -> list[str]:
 
 def run_compare(checkpoints: Sequence[str | Path], out: str | Path, names: Sequence[str] | None = None, n: int = 64,
                 data: str = "procedural", style: str = "audio", batch_size: int = 2, device: str = "auto",
-                examples: int = 3, progress: bool = True, command: str = "") -> dict:
+                examples: int = 3, progress: bool = True, command: str = "", overwrite: bool = False) -> dict:
     """The same held-out clips through every checkpoint; each later checkpoint against the first (B − A)."""
     if len(checkpoints) < 2:
         raise UserError("compare needs at least two checkpoints")
@@ -207,8 +209,9 @@ def run_compare(checkpoints: Sequence[str | Path], out: str | Path, names: Seque
     if len(set(labels)) != len(labels):
         raise UserError(f"--names must be distinct, not {', '.join(labels)}")
     options = EvalOptions(n, data, style, batch_size, device, examples, progress, command)
+    check_output_dir(out, overwrite)
     models, dev = _load_models(checkpoints, options)
-    with staged_dir(out) as tmp:
+    with staged_dir(out, overwrite) as tmp:
         s = _score_all(models, labels, options, dev)
         base = labels[0]
         differences = {f"{label} - {base}": {m: vars(paired_difference(m, s.scores[base].values,
@@ -233,12 +236,13 @@ def run_compare(checkpoints: Sequence[str | Path], out: str | Path, names: Seque
 
 @dataclass
 class FileScores:
-    """AV-Align of several video files: each file's result or error, and the mean of the defined scores."""
-    results: dict[str, AVAlign | UserError]
+    """AV-Align of several video files: each file's result or error (one line, naming the file), and the mean of
+    the defined scores."""
+    results: dict[str, AVAlign | str]
 
     @property
     def failed(self) -> int:
-        return sum(isinstance(r, UserError) for r in self.results.values())
+        return sum(isinstance(r, str) for r in self.results.values())
 
     @property
     def defined(self) -> list[float]:
@@ -250,13 +254,15 @@ class FileScores:
 
 
 def av_align_files(paths: Sequence[str | Path]) -> FileScores:
-    """AV-Align of each file; with several files a bad one is recorded and skipped, a single bad file raises."""
-    results: dict[str, AVAlign | UserError] = {}
+    """AV-Align of each file; with several files a bad one, whatever its failure, is recorded and skipped (Ctrl-C
+    and SIGTERM are not caught); a single bad file raises."""
+    results: dict[str, AVAlign | str] = {}
     for path in paths:
         try:
             results[str(path)] = av_align_file(path)
-        except UserError as e:
+        except Exception as e:  # noqa: BLE001 - one bad file must not end the loop; describe() words any failure
             if len(paths) == 1:
                 raise
-            results[str(path)] = e
+            message = describe(e)
+            results[str(path)] = message if str(path) in message else f"{path}: {message}"
     return FileScores(results)

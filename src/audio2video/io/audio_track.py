@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .audio_frames import steady
 from .media import AudioInfo, _open, _reason, decode_frames
 from ..errors import MediaError
 
@@ -78,7 +79,7 @@ def audio_for_mp4(path: str | Path, info: AudioInfo, start: float = 0.0, seconds
     whole = start <= 0 and (seconds is None or seconds >= info.seconds)
     if whole and copy and info.codec in COPY_CODECS:
         return {"audio": CopiedAudio(path)}
-    frames: Iterable[av.AudioFrame] = decode_frames(path)
+    frames: Iterable[av.AudioFrame] = steady(decode_frames(path))  # > 8 channels downmixed, rate changes evened
     if not whole:
         rate = info.sample_rate
         count = round((info.seconds - start if seconds is None else seconds) * rate)

@@ -5,6 +5,7 @@ Writing goes to a temporary file beside the target and is renamed into place onl
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -14,11 +15,9 @@ import av
 import numpy as np
 
 from ..errors import MediaError
-from .files import publish, temp_path
-
-# What the AAC encoder accepts; other inputs are converted to the nearest of these when muxed.
-AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
-AAC_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+from .audio_frames import (MIN_SAMPLE_RATE, SampleBuffer, Steady, aac_format, first_nonfinite, is_bitrate_estimate,
+                           steady, wav_missing_bytes)
+from .files import AtomicFile, file_problem, reworded
 
 # A decoded stream shorter than this share of its declared duration is reported as truncated.
 TRUNCATION_TOLERANCE = 0.9
@@ -35,6 +34,7 @@ class AudioInfo:
     codec: str
     declared_seconds: float | None  # what the container says, if anything
     num_samples: int = 0  # decoded samples per channel at the native rate (0 until fully decoded)
+    length_hint: float | None = None  # seconds the file seems to hold, even if only estimated (to size buffers)
 
     @property
     def seconds(self) -> float:
@@ -42,16 +42,17 @@ class AudioInfo:
 
 
 def _open(path: Path, need_audio: bool = True):
-    if not path.exists():
-        raise MediaError(f"{path}: no such file")
-    if path.is_dir():
-        raise MediaError(f"{path}: is a directory, not a media file")
+    problem = file_problem(path)
+    if problem:
+        raise MediaError(f"{path}: {problem}" + (", not a media file" if problem == "is a directory" else ""))
     try:
-        container = av.open(str(path), "r")
+        container = av.open(str(path), "r", metadata_errors="replace")  # tags in a broken encoding are no error
     except av.FFmpegError as e:
         raise MediaError(f"{path}: not a readable media file ({_reason(e)})") from None
     except OSError as e:
         raise MediaError(f"{path}: cannot be opened ({e.strerror or e})") from None
+    except ValueError as e:  # e.g. a header PyAV cannot represent
+        raise MediaError(f"{path}: not a readable media file ({_reason(e)})") from None
     if need_audio and not container.streams.audio:
         container.close()
         raise MediaError(f"{path}: has no audio stream")
@@ -71,8 +72,11 @@ def _info(path: Path, container) -> AudioInfo:
         declared = float(stream.duration * stream.time_base)
     elif container.duration is not None:
         declared = container.duration / 1_000_000
+    hint = declared
+    if declared is not None and is_bitrate_estimate(path, container, declared):
+        declared = None  # only size / bit rate: no basis for a truncation check (e.g. VBR mp3, no Xing header)
     return AudioInfo(path, int(ctx.sample_rate or 0), int(ctx.channels or 0), ctx.layout.name if ctx.layout else "",
-                     ctx.name, declared)
+                     ctx.name, declared, length_hint=hint)
 
 
 def decode_frames(path: str | Path) -> Iterator[av.AudioFrame]:
@@ -83,7 +87,7 @@ def decode_frames(path: str | Path) -> Iterator[av.AudioFrame]:
         stream = container.streams.audio[0]
         for frame in container.decode(stream):
             yield frame
-    except av.FFmpegError as e:
+    except (av.FFmpegError, ValueError) as e:
         raise MediaError(f"{path}: corrupt or truncated audio ({_reason(e)})") from None
     finally:
         container.close()
@@ -106,25 +110,10 @@ def probe_audio(path: str | Path) -> AudioInfo:
         container.close()
     info.sample_rate, info.channels = first.sample_rate, len(first.layout.channels)
     info.layout = first.layout.name
+    if info.sample_rate < MIN_SAMPLE_RATE:
+        raise MediaError(f"{path}: a sample rate of {info.sample_rate} Hz holds no usable audio "
+                         f"(at least {MIN_SAMPLE_RATE} Hz)")
     return info
-
-
-def _wav_missing_bytes(path: Path) -> int:
-    """For a RIFF/WAVE file: how many bytes of its declared data chunk are missing (FFmpeg silently clamps)."""
-    with path.open("rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return 0
-        while True:
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                return 0
-            size = int.from_bytes(chunk[4:], "little")
-            if chunk[:4] == b"data":
-                if size in (0, 0xFFFFFFFF):  # streamed wav: length unknown by design
-                    return 0
-                return max(0, f.tell() + size - path.stat().st_size)
-            f.seek(size + (size & 1), 1)
 
 
 def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, AudioInfo]:
@@ -136,34 +125,35 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, 
     """
     path = Path(path)
     info = probe_audio(path)
-    missing = _wav_missing_bytes(path)
+    missing = wav_missing_bytes(path)
     if missing:
         raise MediaError(f"{path}: truncated: the wav header declares {missing} more bytes of audio than the file holds")
     resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-    chunks: list[np.ndarray] = []
-    native = 0
-    for frame in decode_frames(path):
-        if frame.format.name in ("flt", "fltp", "dbl", "dblp"):
-            raw = frame.to_ndarray()
-            if not np.isfinite(raw).all():
-                t = native / max(frame.sample_rate, 1)
-                raise MediaError(f"{path}: audio holds NaN or Inf samples (first near {t:.2f} s)")
-        native += frame.samples
-        frame.pts = None
-        for out in resampler.resample(frame):
-            chunks.append(out.to_ndarray().reshape(-1))
+    hint = info.length_hint if info.length_hint and 0 < info.length_hint < 3 * 3600 else 600.0  # (sane or a guess)
+    chunks = SampleBuffer(hint * sample_rate * 1.05 + sample_rate)
+    native, uniform = 0, Steady()  # (more than 8 channels are downmixed, a mid-stream change of rate converted)
+    for raw in itertools.chain(decode_frames(path), [None]):  # None: the end, to flush
+        bad = first_nonfinite(raw) if raw is not None else None
+        if bad is not None:
+            t = (native + bad) / max(raw.sample_rate, 1)
+            raise MediaError(f"{path}: audio holds NaN or Inf samples (first at {t:.4f} s, sample {native + bad})")
+        for frame in uniform.push(raw) if raw is not None else uniform.flush():
+            native += frame.samples
+            frame.pts = None
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
     for out in resampler.resample(None):
         chunks.append(out.to_ndarray().reshape(-1))
+    audio = chunks.array()
     info.num_samples = native
     if info.declared_seconds and 0 < native - info.declared_seconds * info.sample_rate <= ENCODER_PADDING:
         # the decoder returned whole codec frames; the container knows where the real audio ends
         info.num_samples = int(round(info.declared_seconds * info.sample_rate))
-    if native == 0:
+    if native == 0 or not len(audio):
         raise MediaError(f"{path}: audio stream holds no samples")
     if info.declared_seconds and info.seconds < TRUNCATION_TOLERANCE * info.declared_seconds:
         raise MediaError(f"{path}: truncated: the file declares {info.declared_seconds:.2f} s of audio "
                          f"but only {info.seconds:.2f} s decode")
-    audio = np.concatenate(chunks).astype(np.float32, copy=False)
     if not np.isfinite(audio).all():
         raise MediaError(f"{path}: audio holds NaN or Inf samples")
     return audio, info
@@ -177,7 +167,7 @@ def load_audio_native(path: str | Path) -> tuple[np.ndarray, int]:
     info = probe_audio(path)
     resampler = av.AudioResampler(format="fltp")  # keeps the rate and the channels
     chunks: list[np.ndarray] = []
-    for frame in decode_frames(path):
+    for frame in steady(decode_frames(path)):
         frame.pts = None
         for out in resampler.resample(frame):
             chunks.append(out.to_ndarray().mean(axis=0))
@@ -220,9 +210,15 @@ def iter_video_frames(path: str | Path) -> Iterator[np.ndarray]:
     container = _open(path, need_audio=False)
     try:
         stream, _ = _video_stream(path, container)
+        size = None
         for frame in container.decode(stream):
-            yield frame.to_ndarray(format="rgb24")
-    except av.FFmpegError as e:
+            if size is None:
+                size = (frame.width, frame.height)
+            if (frame.width, frame.height) == size:
+                yield frame.to_ndarray(format="rgb24")
+            else:  # the resolution changed mid-stream (e.g. a .ts): every frame keeps the first one's size
+                yield frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+    except (av.FFmpegError, ValueError) as e:
         raise MediaError(f"{path}: corrupt or truncated video ({_reason(e)})") from None
     finally:
         container.close()
@@ -251,13 +247,6 @@ def audio_frames_from_array(samples: np.ndarray, sample_rate: int, chunk: int = 
         yield frame
 
 
-def aac_format(rate: int, channels: int) -> tuple[int, str]:
-    """The (rate, layout) the muxed AAC track gets: the source's own where AAC allows it."""
-    if rate not in AAC_RATES:
-        rate = min(AAC_RATES, key=lambda r: (abs(r - rate), -r))
-    return rate, AAC_LAYOUTS.get(channels, "stereo")
-
-
 class Mp4Writer:
     """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
 
@@ -278,20 +267,27 @@ class Mp4Writer:
             raise MediaError(f"{self.path}: output width and height must be even for yuv420p, not {width}x{height}")
         if not self.path.parent.is_dir():
             raise MediaError(f"{self.path}: output folder {self.path.parent} does not exist")
+        self._file = AtomicFile(self.path, suffix=".mp4")
+        self._container = None
         try:
-            self._tmp = temp_path(self.path, suffix=".mp4")
-        except OSError as e:
-            raise MediaError(f"{self.path}: cannot write here ({e.strerror or e})") from None
-        self._container = av.open(str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"})
+            self._open(width, height, crf, preset, audio, audio_rate, audio_channels)
+        except BaseException as e:
+            self.abort()
+            if isinstance(e, (av.FFmpegError, ValueError, OverflowError)):
+                raise MediaError(f"{self.path}: cannot encode {width}x{height} video here ({_reason(e)})") from None
+            raise
+
+    def _open(self, width, height, crf, preset, audio, audio_rate, audio_channels) -> None:
+        self._container = av.open(str(self._file.tmp), "w", format="mp4", options={"movflags": "+faststart"})
         self._video = self._container.add_stream("libx264", rate=self.fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
         self._video.options = {"crf": str(crf), "preset": preset, **({"threads": str(threads)} if threads else {})}
         self._size = (width, height)
         self._frames_written = 0
-        self._audio_in = iter(audio) if audio is not None else None
-        self._audio = None
         self._copy = getattr(audio, "stream", None) is not None
+        self._audio_in = None if audio is None else iter(audio) if self._copy else steady(audio)
+        self._audio = None
         if self._copy:
             self._audio = self._container.add_stream_from_template(audio.stream)
             self._audio_seconds = 0.0
@@ -351,24 +347,32 @@ class Mp4Writer:
         if self._audio is not None and not self._copy:
             self._mux(self._audio.encode(None))
         self._container.close()
-        publish(self._tmp, self.path)
-        return self.path
+        return self._file.commit()
 
     def abort(self) -> None:
         try:
-            self._container.close()
+            if self._container is not None:
+                self._container.close()
         except Exception:  # noqa: BLE001 - the file is being thrown away; its container state does not matter
             pass
-        self._tmp.unlink(missing_ok=True)
+        self._file.discard()
 
     def __enter__(self) -> "Mp4Writer":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.close()
+                return
+        except BaseException as e:  # e.g. the disk filled up while the last packets were written
+            exc = e
+        self.abort()
+        new = reworded(exc, self._file.tmp, self.path)  # "disk full" names the output, not its temporary file
+        if new is not exc:
+            raise new from None
         if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+            raise exc
 
 
 def read_video_info(path: str | Path) -> dict:

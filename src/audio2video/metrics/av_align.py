@@ -15,6 +15,7 @@ librosa and OpenCV (the `eval` extra) are imported only by the AV-Align function
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,10 +62,18 @@ def _mono_22k(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return y
 
 
+def _onset_strength(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """librosa's onset strength at 22,050 Hz. Audio shorter than its 2048-sample window is padded by librosa,
+    which says so in a warning that would leak into the command's output: it is expected here, so silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"n_fft=\d+ is too large for input signal")
+        return _librosa().onset.onset_strength(y=_mono_22k(audio, sample_rate), sr=AV_ALIGN_RATE)
+
+
 def onset_envelope(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """librosa's onset strength of the audio at 22,050 Hz, and the time of each of its frames (s)."""
     librosa = _librosa()
-    env = librosa.onset.onset_strength(y=_mono_22k(audio, sample_rate), sr=AV_ALIGN_RATE)
+    env = _onset_strength(audio, sample_rate)
     return env, librosa.frames_to_time(np.arange(len(env)), sr=AV_ALIGN_RATE)
 
 
@@ -72,7 +81,7 @@ def audio_peak_times(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Onset times (s) of mono audio at any rate: librosa `onset_strength` then `onset_detect`, defaults, at
     22,050 Hz (resampled with soxr_hq, as `librosa.load` does)."""
     librosa = _librosa()
-    env = librosa.onset.onset_strength(y=_mono_22k(audio, sample_rate), sr=AV_ALIGN_RATE)
+    env = _onset_strength(audio, sample_rate)
     frames = librosa.onset.onset_detect(onset_envelope=env, sr=AV_ALIGN_RATE)
     return librosa.frames_to_time(frames, sr=AV_ALIGN_RATE)
 

@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..checks import Range, check_ranges, coerce_fields
+from ..errors import ConfigError
 from ..data.clip import ClipSpec
 
 # Filled by the model classes themselves (VideoModel subclasses register their kind when they are defined),
@@ -56,8 +58,9 @@ class ModelConfig:
     audio_features: str = "none"    # "logmel": a fixed log-mel + spectral-flux path added to the encoder's output
 
     def __post_init__(self) -> None:
-        for name in ("encoder_channels", "encoder_kernels", "decoder_channels", "mlp_hidden"):
-            setattr(self, name, tuple(int(v) for v in getattr(self, name)))
+        """Every field checked by type (lists become tuples, 30.0 becomes 30) and by range (MODEL_RANGES)."""
+        for name, value in coerce_fields(type(self), {f.name: getattr(self, f.name) for f in fields(self)}).items():
+            setattr(self, name, value)
         self.validate()
 
     # derived sizes ---------------------------------------------------------------------------------
@@ -100,17 +103,11 @@ class ModelConfig:
             problems.append(f"kind must be one of {', '.join(MODEL_KINDS)}, not {self.kind!r}")
         if len(self.encoder_channels) != len(self.encoder_kernels) or not self.encoder_channels:
             problems.append("encoder_channels and encoder_kernels must have the same, non-zero length")
-        for name in ("sample_rate", "frames", "frame_size", "layers", "heads", "ff_dim", "seed_channels"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be positive")
-        if self.clip_seconds <= 0:
-            problems.append("clip_seconds must be positive")
+        problems += check_ranges(self, MODEL_RANGES)
         if self.input_norm not in ("none", "level"):
             problems.append(f"input_norm must be 'none' or 'level', not {self.input_norm!r}")
         if self.audio_features not in ("none", "logmel"):
             problems.append(f"audio_features must be 'none' or 'logmel', not {self.audio_features!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            problems.append("dropout must be in [0, 1)")
         if self.kind == "hybrid":
             if self.encoder_channels and self.d_model % max(self.heads, 1):
                 problems.append(f"heads ({self.heads}) must divide d_model ({self.d_model})")
@@ -122,7 +119,7 @@ class ModelConfig:
         if not problems and self.encoder_lengths()[-1] < 1:
             problems.append(f"clip of {self.num_samples} samples is too short for the encoder")
         if problems:
-            raise ValueError("invalid model config: " + "; ".join(problems))
+            raise ConfigError("invalid model config: " + "; ".join(problems))
 
     # (de)serialisation ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -138,6 +135,18 @@ class ModelConfig:
 
     def replace(self, **changes: Any) -> "ModelConfig":
         return dataclasses.replace(self, **changes)
+
+
+# Each field's range (types are the annotations'). Sizes have no fixed upper bound: building a model checks that
+# its weights and one clip fit in the memory available (models.modeling.build_model).
+_POSITIVE = Range(1)
+MODEL_RANGES = {
+    "sample_rate": _POSITIVE, "clip_seconds": Range(0, low_open=True), "frames": _POSITIVE, "frame_size": _POSITIVE,
+    "encoder_channels": Range(1, items=(1, None)), "encoder_kernels": Range(1, items=(1, None)),
+    "encoder_stride": _POSITIVE, "layers": _POSITIVE, "heads": _POSITIVE, "ff_dim": _POSITIVE,
+    "dropout": Range(0, 1, high_open=True), "pos_max_len": _POSITIVE, "seed_channels": _POSITIVE,
+    "decoder_channels": _POSITIVE, "mlp_hidden": _POSITIVE,
+}
 
 
 def encoder_padding(kernel: int, stride: int, index: int) -> int:

@@ -14,7 +14,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..errors import CheckpointError
+from ..checks import require_memory
+from ..errors import CheckpointError, ConfigError
 from ..io.files import atomic_write, atomic_write_text
 from .config import ModelConfig, register_kind
 
@@ -88,8 +89,24 @@ def model_kinds() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def least_memory(config: ModelConfig) -> int:
+    """Bytes a model of `config` needs at the least: its weights and buffers (counted on torch's "meta" device,
+    which allocates nothing) plus one clip in and out."""
+    try:
+        with torch.device("meta"):
+            model = _REGISTRY[config.kind](config)
+    except (RuntimeError, ValueError, TypeError, OverflowError) as e:
+        raise ConfigError(f"invalid model config: {str(e).strip().splitlines()[0] if str(e).strip() else e}") from None
+    tensors = list(model.parameters()) + list(model.buffers())
+    weights = sum(t.numel() * t.element_size() for t in tensors)
+    return weights + 4 * (config.num_samples + config.frames * 3 * config.frame_size ** 2)
+
+
 def build_model(config: ModelConfig) -> VideoModel:
-    """A freshly initialised model of the kind `config` names."""
+    """A freshly initialised model of the kind `config` names; refused (ConfigError) when its weights and one clip
+    would not fit in the memory available."""
+    require_memory(least_memory(config), f"the model config ({config.kind}, {config.frames} frames of "
+                                         f"{config.frame_size}x{config.frame_size}, {config.num_samples} samples)")
     return _REGISTRY[config.kind](config)
 
 
@@ -144,10 +161,13 @@ def load_model(directory: str | Path | None = None, map_location: str | torch.de
     if not weights.is_file():
         raise CheckpointError(f"{directory}: no {WEIGHTS_NAME} in the checkpoint directory")
     try:
+        model = build_model(config)
+    except ConfigError as e:
+        raise CheckpointError(f"{directory / CONFIG_NAME}: {e}") from None
+    try:
         state = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{weights}: corrupt or unreadable weights ({_first_line(e)})") from None
-    model = build_model(config)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))

@@ -6,17 +6,19 @@ the two reasons applies: such a video moves with the audio only the way an untra
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..checks import require_memory
 from ..data.clip import ClipSpec
 from ..data.features import compute_features
 from ..data.music import generate_music
 from ..errors import UserError
-from ..io.files import write_wav
+from ..io.files import check_output_dir, staged_dir, write_wav
 from ..io.frames import SheetMarks, contact_sheet
 from ..models import AudioToVideoNet, VideoModel, has_shipped_model, load_model
 from .generate import GenerateOptions, generate_video
@@ -75,18 +77,29 @@ def choose_model(untrained: bool, checkpoint: str | Path | None, log=print) -> t
 
 
 def run_demo(out_dir: str | Path, seconds: float = 12.0, seed: int = 7, untrained: bool = False,
-             checkpoint: str | Path | None = None, size: int = 256, log=print) -> DemoResult:
+             checkpoint: str | Path | None = None, size: int = 256, log=print, overwrite: bool = False) -> DemoResult:
+    """Write demo_track.wav, demo.mp4 and demo_contact_sheet.png into `out_dir`, all at once when all are done
+    (an existing, non-empty `out_dir` needs `overwrite`)."""
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UserError(f"--seconds must be a positive number, not {seconds:g}")
+    require_memory(seconds * 16000 * 4 * 4, f"a demo track of {seconds:g} s")  # the track and its analysis
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out, overwrite)
     model, trained, source = choose_model(untrained, checkpoint, log)
+    with staged_dir(out, overwrite) as tmp:
+        result = _render(tmp, out, model, seconds, seed, size, source, log)
+    return DemoResult(*(out / p.name for p in result), trained, source)
+
+
+def _render(out: Path, final: Path, model: VideoModel, seconds: float, seed: int, size: int, source: str, log
+            ) -> tuple[Path, Path, Path]:
+    """The demo's files, written into `out` (the staging folder that becomes `final`)."""
     clip = model.config.clip_spec()
     spec = ClipSpec(clip.sample_rate, duration=seconds, fps=clip.fps, height=clip.height, width=clip.width)
     song = generate_music(seed, spec)
     track = out / "demo_track.wav"
     write_wav(track, song.waveform, spec.sample_rate)
-    log(f"demo track: {seconds:g} s of procedural music ({song.tempo:.0f} BPM, {song.key} {song.scale}) -> {track}")
+    log(f"demo track: {seconds:g} s of procedural music ({song.tempo:.0f} BPM, {song.key} {song.scale}) -> {final / track.name}")
     log(f"rendering with {source} ...")
     recorder = FrameRecorder(int(round(seconds * spec.fps)))
     video = out / "demo.mp4"
@@ -98,4 +111,4 @@ def run_demo(out_dir: str | Path, seconds: float = 12.0, seed: int = 7, untraine
               "video motion (scaled)": (change / max(change.max(), 1e-9), {"color": "black", "ls": "--", "lw": 1.2})}
     sheet = contact_sheet(out / "demo_contact_sheet.png", recorder.kept, recorder.picks, n / spec.fps, curves,
                           spec.fps, f"demo.mp4 frames, rendered by {source}", SheetMarks())
-    return DemoResult(video, sheet, track, trained, source)
+    return video, sheet, track

@@ -11,6 +11,7 @@ is held; frames exist one decoder chunk at a time before a background thread enc
 """
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ class GenerateOptions:
         get_look(self.look)
         if self.start < 0 or (self.duration is not None and self.duration <= 0):
             raise UserError("--start must be 0 or more and --duration more than 0")
+        if not math.isfinite(self.overlap):
+            raise UserError(f"--overlap must be a finite number of seconds, not {self.overlap}")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}")
         if self.batch_size is not None and self.batch_size < 1:

@@ -4,7 +4,8 @@ Per sample k: sample_KKKK.wav (16-bit PCM), sample_KKKK.mp4 (the clip with its a
 sample_KKKK.json (metadata: seeds, style, visualizers, music, events) and sample_KKKK.png, a contact sheet:
 a strip of frames above the loudness, onset and visual-change curves on the same time axis, with the true
 onsets, silences and dropouts marked, so the link between sound and picture shows at a glance.
-Every file is written under a temporary name and renamed, so a failure leaves no half-written file.
+The samples are written into a temporary folder that becomes the output folder only when all are done, so a
+failure (or Ctrl-C, or SIGTERM) leaves nothing behind; an existing, non-empty output folder needs `overwrite`.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..data.procedural import EngineConfig, Sample, make_sample
 from ..errors import UserError
-from ..io.files import atomic_write_text, write_wav
+from ..io.files import atomic_write_text, check_output_dir, staged_dir, write_wav
 from ..io.frames import SheetMarks, to_uint8, write_mp4
 from ..io.frames import contact_sheet as contact_sheet_png
 
@@ -43,19 +44,20 @@ def contact_sheet(sample: Sample, path: str | Path, n_frames: int = 18) -> Path:
 
 
 def write_samples(n: int, out_dir: str | Path, seed: int = 0, config: EngineConfig | None = None,
-                  split: str = "train", progress: bool = False) -> list[Path]:
+                  split: str = "train", progress: bool = False, overwrite: bool = False) -> list[Path]:
     """Write samples 0..n-1 of `seed` (wav, mp4, json, png each) into out_dir; returns the mp4 paths."""
     if n < 1:
         raise UserError(f"the number of samples must be at least 1, not {n}")
+    if not 0 <= seed < 2 ** 64:
+        raise UserError(f"the seed must be a whole number from 0 to 2**64 - 1, not {seed}")
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"{out}: cannot create the output directory ({e.strerror or e})") from None
-    cfg = config or EngineConfig()
-    written = []
+    check_output_dir(out, overwrite)
+    with staged_dir(out, overwrite) as tmp:
+        _write_all(n, tmp, seed, config or EngineConfig(), split, progress)
+    return [out / f"sample_{k:04d}.mp4" for k in range(n)]
+
+
+def _write_all(n: int, out: Path, seed: int, cfg: EngineConfig, split: str, progress: bool) -> None:
     indices = range(n)
     if progress:
         from tqdm import tqdm
@@ -69,5 +71,3 @@ def write_samples(n: int, out_dir: str | Path, seed: int = 0, config: EngineConf
         meta = dict(s.meta, files={ext: f"{stem.name}.{ext}" for ext in ("wav", "mp4", "png")})
         atomic_write_text(stem.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
         contact_sheet(s, stem.with_suffix(".png"))
-        written.append(stem.with_suffix(".mp4"))
-    return written

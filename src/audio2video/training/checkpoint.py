@@ -61,7 +61,7 @@ def _write_into(directory: Path, model: VideoModel, state: dict[str, Any], extra
 
 def _write_step(target: Path, model: VideoModel, state: dict[str, Any], extra: dict[str, Any]) -> None:
     """Written in a hidden folder beside `target`, which becomes `target` in one rename when complete."""
-    with staged_dir(target) as tmp:
+    with staged_dir(target, overwrite=True) as tmp:  # the run directory is this run's own
         _write_into(tmp, model, state, extra)
 
 
@@ -103,9 +103,34 @@ def save_checkpoint(run_dir: Path, model: VideoModel, state: dict[str, Any], ste
     return target
 
 
+# what a train_state.pt this project wrote holds (and the trainer reads back)
+STATE_TYPES = {"step": int, "optimizer": dict, "scheduler": dict}
+OPTIONAL_TYPES = {"best_val_loss": (float, int, type(None)), "world_size": int, "control_head": dict}
+
+
+def check_state(state: Any, directory: Path) -> dict[str, Any]:
+    """`state` if it is a training state this project wrote, else a CheckpointError naming what is wrong."""
+    path = Path(directory) / STATE_NAME
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: not a training state (it holds a {type(state).__name__}, not a dict)")
+    for key, kind in STATE_TYPES.items():
+        value = state.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CheckpointError(f"{path}: not a training state of this project ({key!r} is missing or a "
+                                  f"{type(value).__name__})")
+    if state["step"] < 0:
+        raise CheckpointError(f"{path}: step {state['step']} is negative")
+    for key, kinds in OPTIONAL_TYPES.items():
+        if key in state and not isinstance(state[key], kinds):
+            raise CheckpointError(f"{path}: {key!r} is a {type(state[key]).__name__}")
+    return state
+
+
 def load_state(directory: Path) -> dict[str, Any]:
     path = Path(directory) / STATE_NAME
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any failure to read our own file is a corrupt checkpoint
-        raise CheckpointError(f"{path}: cannot read training state ({str(e).splitlines()[0]})") from None
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no training state in this checkpoint") from None
+    except Exception:  # noqa: BLE001 - any failure to read our own file is a corrupt checkpoint
+        raise CheckpointError(f"{path}: cannot read training state (corrupt, or not written by audio2video)") from None

@@ -1,31 +1,28 @@
 """Training configuration: dataclasses loaded from TOML or YAML, overridable with `--set key=value`.
 
-Every section is a dataclass; an unknown key or a value of the wrong type is a ConfigError whose one-line
-message names the key and lists what is valid.
+Every section is a dataclass; an unknown key, a value of the wrong type (checks.build) or out of its range
+(RANGES below, and the memory a batch needs at the least) is a ConfigError whose one-line message names the key
+and says what is valid.
 """
 from __future__ import annotations
 
 import dataclasses
 import sys
-import types
-import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import UserError
+from ..checks import Range, build, check_ranges, require_memory
+from ..errors import ConfigError
+from ..io.files import atomic_write_text, file_problem
 from ..models.config import ModelConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-
-
-class ConfigError(UserError):
-    pass
 
 
 @dataclass
@@ -95,33 +92,45 @@ class TrainConfig:
     init_from: str = ""  # a model directory whose weights start a new run (fresh optimizer and schedule)
 
     def validate(self) -> None:
-        problems = []
-        for name in ("steps", "batch_size", "log_every", "val_every", "ckpt_every", "max_bad_steps"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1")
-        if self.keep_last < 1:
-            problems.append("keep_last must be >= 1")
+        problems = [p for section, ranges in RANGES.items()
+                    for p in check_ranges(getattr(self, section) if section else self, ranges,
+                                          f"{section}." if section else "")]
         if self.data.source != "procedural":
             problems.append(f"data.source must be 'procedural', not {self.data.source!r}")
         if self.data.style not in ("audio", "seed"):
             problems.append(f"data.style must be 'audio' or 'seed', not {self.data.style!r}")
         if self.loss.shuffle_weight > 0 and self.batch_size < 2:
             problems.append("loss.shuffle_weight needs batch_size >= 2 (it shuffles audio within the batch)")
-        if not 0 <= self.loss.shuffle_prob <= 1:
-            problems.append("loss.shuffle_prob must be in [0, 1]")
-        if self.optim.lr <= 0:
-            problems.append("optim.lr must be positive")
-        if not 0 <= self.data.music_ratio <= 1:
-            problems.append("data.music_ratio must be in [0, 1]")
-        if self.data.val_music_clips < 0 or self.data.gain_db < 0 or self.loss.controls < 0:
-            problems.append("data.val_music_clips, data.gain_db and loss.controls must be >= 0")
         if self.decode_pairs < 0 or 2 * self.decode_pairs > self.model.frames:
             problems.append(f"decode_pairs must be in [0, {self.model.frames // 2}] (model.frames / 2)")
         if problems:
             raise ConfigError("invalid config: " + "; ".join(problems))
+        m = self.model
+        clip = 4 * (m.num_samples + m.frames * 3 * m.frame_size ** 2)  # one clip's audio and video, float32
+        # at the least: a batch's clips and predictions (again in each DataLoader worker), and the held-out set
+        least = clip * (2 * self.batch_size * (1 + self.data.num_workers) + self.data.val_clips
+                        + self.data.val_music_clips)
+        require_memory(least, f"batch_size {self.batch_size} with data.num_workers {self.data.num_workers} and "
+                              f"data.val_clips {self.data.val_clips} (clips of {m.frames} frames of {m.frame_size}²)")
 
     def to_dict(self) -> dict[str, Any]:
         return _to_plain(self)
+
+
+# Each setting's range, section by section ("" is the top level); types are the dataclasses' annotations.
+SEED = Range(0, 2 ** 64 - 1)  # what every generator the project seeds accepts
+_UNIT, _NONNEG, _POSITIVE = Range(0, 1), Range(0), Range(1)
+RANGES = {
+    "": {"steps": _POSITIVE, "batch_size": _POSITIVE, "seed": SEED, "log_every": _POSITIVE, "val_every": _POSITIVE,
+         "ckpt_every": _POSITIVE, "keep_last": _POSITIVE, "max_bad_steps": _POSITIVE, "decode_pairs": _NONNEG},
+    "data": {"seed": SEED, "val_clips": _POSITIVE, "num_workers": _NONNEG, "music_ratio": _UNIT,
+             "val_music_clips": _NONNEG, "gain_db": _NONNEG},
+    "optim": {"lr": Range(0, low_open=True), "weight_decay": _NONNEG, "betas": Range(0, 1, high_open=True, items=(2, 2)),
+              "grad_clip": _NONNEG},
+    "schedule": {"warmup_steps": _NONNEG, "min_lr_ratio": _UNIT},
+    "loss": {"mse": _NONNEG, "l1": _NONNEG, "temporal": _NONNEG, "shuffle_weight": _NONNEG, "shuffle_margin": _NONNEG,
+             "shuffle_prob": _UNIT, "controls": _NONNEG},
+}
 
 
 def _to_plain(obj: Any) -> Any:
@@ -136,9 +145,13 @@ def _to_plain(obj: Any) -> Any:
 
 def read_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    text = path.read_text()
+    problem = file_problem(path)
+    if problem:
+        raise ConfigError(f"{path}: config file not found" if problem == "no such file" else f"{path}: {problem}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a text file in UTF-8 (byte {e.start}: {e.reason})") from None
     try:
         if path.suffix == ".toml":
             data = tomllib.loads(text)
@@ -171,65 +184,6 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     node[leaf] = value
 
 
-def build(cls: type, data: dict[str, Any], where: str = "") -> Any:
-    """Build dataclass `cls` from plain data, checking keys and types."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where or 'config'}: expected a section of settings, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    valid = [f.name for f in fields(cls) if f.init]
-    unknown = sorted(set(data) - set(valid))
-    if unknown:
-        place = f" in [{where}]" if where else ""
-        raise ConfigError(f"unknown config key {where + '.' if where else ''}{unknown[0]}; valid keys{place}: "
-                          f"{', '.join(valid)}")
-    kwargs = {}
-    for name, value in data.items():
-        kwargs[name] = _coerce(hints[name], value, f"{where}.{name}" if where else name)
-    try:
-        return cls(**kwargs)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-
-
-def _coerce(hint: Any, value: Any, key: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return build(hint, value, key)
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None
-        return _coerce(options[0], value, key)
-    if origin in (tuple, list):
-        (item,) = typing.get_args(hint)[:1]
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
-        items = [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
-        return tuple(items) if origin is tuple else items
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, str):  # YAML reads 1e-4 (no dot) as a string
-            try:
-                value = float(value)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{key}: expected a string, got {value!r}")
-        return value
-    raise ConfigError(f"{key}: unsupported setting type {hint}")  # a bug in the dataclass, not the file
-
-
 # Keys that configs written by earlier versions hold and that no longer exist, with the value that meant
 # "unused": such a config still loads (e.g. a run directory resumed after an upgrade).
 RETIRED = {"nan_steps": []}  # was a testing aid in the production config; tests now inject NaN themselves
@@ -248,4 +202,4 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
 
 def save_config(config: TrainConfig, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    atomic_write_text(Path(path), yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -7,15 +7,24 @@ from pathlib import Path
 from ..io.files import atomic_write
 
 
+def _row(line: str) -> dict | None:
+    """One metrics.jsonl line, or None for a blank or torn one (a run killed mid-write)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) and isinstance(row.get("step", 0), (int, float)) else None
+
+
 class Logger:
     """metrics.jsonl (+ TensorBoard when installed). Only rank 0 creates one."""
 
     def __init__(self, run_dir: Path, resume_step: int):
         self.path = run_dir / "metrics.jsonl"
-        if self.path.exists():  # drop what a killed run logged after its last checkpoint
-            kept = [line for line in self.path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= resume_step]
-            self.path.write_text("".join(line + "\n" for line in kept))
+        if self.path.exists():  # drop what a killed run logged after its last checkpoint (and a torn last line)
+            kept = [line for line in self.path.read_text(errors="replace").splitlines()
+                    if (row := _row(line)) is not None and row.get("step", 0) <= resume_step]
+            atomic_write(self.path, lambda tmp: Path(tmp).write_text("".join(line + "\n" for line in kept)))
         self.file = self.path.open("a")
         self.tb = None
         try:
@@ -39,7 +48,8 @@ class Logger:
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    lines = (Path(run_dir) / "metrics.jsonl").read_text(errors="replace").splitlines()
+    return [row for line in lines if (row := _row(line)) is not None]
 
 
 PANELS = (("val_loss", "validation loss", True), ("val_psnr", "validation PSNR (dB)", False),

@@ -18,7 +18,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from ..errors import UserError
+from ..errors import CheckpointError, UserError
 from ..models import build_model, load_model
 from ..runtime import autocast
 from . import checkpoint as ckpt
@@ -28,7 +28,7 @@ from .data import load_heldout, load_heldout_music, music_library, train_loader
 from .logging import Logger, plot_loss_curve
 from .losses import control_loss, derangement, per_clip_loss, shuffle_hinge, shuffled_loss
 from .net import TrainingNet, init_weights, pair_frames
-from .run_dir import prepare_run_dir
+from .run_dir import NewRun, prepare_run_dir
 from .schedule import lr_factor, step_seed
 from .signals import StopSignal, TrainingStopped
 from .validation import validate, write_sample_video
@@ -39,14 +39,20 @@ class TrainingError(UserError):
 
 
 def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, overrides_given: bool = True,
-          progress: bool = True) -> dict:
-    """Run (or resume) training. Returns the final metrics."""
+          progress: bool = True, overwrite: bool = False) -> dict:
+    """Run (or resume) training. Returns the final metrics. A new run that fails before its first checkpoint
+    leaves its run directory as it found it (see run_dir.NewRun); `overwrite` (-y) lets it replace a run."""
     d, device = distributed.setup(cfg.device)
     stop = StopSignal()
+    trainer = None
     try:
         trainer = Trainer(cfg, Path(run_dir), d, device, stop, progress)
-        trainer.prepare(resume, overrides_given)
+        trainer.prepare(resume, overrides_given, overwrite)
         return trainer.run()
+    except BaseException:
+        if trainer is not None and trainer.claim is not None:
+            trainer.claim.undo()
+        raise
     finally:
         stop.restore()
         distributed.teardown()
@@ -60,21 +66,22 @@ class Trainer:
         self.cfg, self.run_dir, self.d, self.device, self.stop, self.progress = cfg, run_dir, d, device, stop, progress
         self.best: float | None = None
         self.start = 0
+        self.claim: NewRun | None = None
 
     # ---- set-up -----------------------------------------------------------------------------------------------
-    def prepare(self, resume: bool, overrides_given: bool) -> None:
+    def prepare(self, resume: bool, overrides_given: bool, overwrite: bool = False) -> None:
         d, run_dir = self.d, self.run_dir
-        if d.is_main:
-            run_dir.mkdir(parents=True, exist_ok=True)
-        self.cfg, latest = prepare_run_dir(run_dir, self.cfg, resume, overrides_given)
+        self.cfg, latest = prepare_run_dir(run_dir, self.cfg, resume, overrides_given, overwrite)
         cfg = self.cfg
         distributed.barrier()  # every process has checked the run dir before rank 0 writes into it
+        if d.is_main and not resume:
+            self.claim = NewRun(run_dir, replace=overwrite)
         torch.manual_seed(cfg.seed)
         state = None
         if latest is not None:
             model = load_model(latest).train()
-            state = ckpt.load_state(latest)
-            self.start = int(state["step"])
+            state = ckpt.check_state(ckpt.load_state(latest), latest)
+            self.start = state["step"]
         else:
             model = build_model(cfg.model).train()
             if cfg.init_from:
@@ -87,14 +94,23 @@ class Trainer:
             model = distributed.convert_sync_batchnorm(model, self.device)
         self.model = model.to(self.device)
         self.net = TrainingNet(self.model, controls=cfg.loss.controls > 0).to(self.device)
-        if state is not None and self.net.head is not None and "control_head" in state:
-            self.net.head.load_state_dict(state["control_head"])
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas),
                                            weight_decay=cfg.optim.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, cfg))
         if state is not None:
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.scheduler.load_state_dict(state["scheduler"])
+            try:
+                if self.net.head is not None and "control_head" in state:
+                    self.net.head.load_state_dict(state["control_head"])
+                self.optimizer.load_state_dict(state["optimizer"])
+                self.scheduler.load_state_dict(state["scheduler"])
+                for p, st in self.optimizer.state.items():
+                    for v in st.values():
+                        if isinstance(v, torch.Tensor) and v.dim() and v.shape != p.shape:
+                            raise ValueError(f"a moment of shape {tuple(v.shape)} for a parameter {tuple(p.shape)}")
+            except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as e:
+                raise CheckpointError(f"{latest / ckpt.STATE_NAME}: does not fit this run's model and optimizer "
+                                      f"({str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__})"
+                                      ) from None
             self.best = state.get("best_val_loss")
             if state.get("world_size", d.world) != d.world and d.is_main:
                 warnings.warn(f"resuming a {state['world_size']}-process run with {d.world} processes: training "
@@ -253,3 +269,5 @@ class Trainer:
         if self.net.head is not None:
             st["control_head"] = self.net.head.state_dict()
         ckpt.save_checkpoint(self.run_dir, self.model, st, step, self.cfg.keep_last, metrics, best=is_best)
+        if self.claim is not None:
+            self.claim.kept()

@@ -1,0 +1,167 @@
+"""Decoded audio frames that FFmpeg's resampler cannot take, and the checks a decoded stream must pass.
+
+A wav whose header declares more data than the file holds is truncated (FFmpeg decodes what is there silently).
+
+FFmpeg's resampler and AAC encoder know channel layouts of up to 8 channels; a frame with more (a 64-channel
+recording) is downmixed here, in numpy, to mono. A sample rate below MIN_SAMPLE_RATE holds no audio worth the
+name (and resamples to nothing). A duration that is only FFmpeg's guess from file size / bit rate (an mp3
+without a Xing header, whose bit rate varies) cannot tell a truncated file from a variable bit rate.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+
+# What the AAC encoder accepts; other inputs are converted to the nearest of these when muxed.
+AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+AAC_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+MAX_LAYOUT_CHANNELS = 8  # the most channels FFmpeg's resampler and AAC encoder take
+MIN_SAMPLE_RATE = 1000  # Hz
+ESTIMATE_TOLERANCE = 0.01  # a declared length within 1% of size / bit rate is that estimate
+
+
+def frame_to_float(frame: av.AudioFrame) -> np.ndarray:
+    """Any decoded frame as float32 (channels, samples), integers scaled to [-1, 1) as FFmpeg converts them."""
+    raw = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if not frame.format.is_planar:
+        raw = raw.reshape(-1, channels).T
+    name = frame.format.name.rstrip("p")
+    if name == "u8":
+        return (raw.astype(np.float32) - 128.0) / 128.0
+    if name in ("s16", "s32", "s64"):
+        return (raw.astype(np.float64) / float(2 ** (int(name[1:]) - 1))).astype(np.float32)
+    return raw.astype(np.float32, copy=False)
+
+
+def encodable(frame: av.AudioFrame) -> av.AudioFrame:
+    """`frame` itself, or for more than MAX_LAYOUT_CHANNELS channels its mono downmix (the channels' mean)."""
+    if len(frame.layout.channels) <= MAX_LAYOUT_CHANNELS:
+        return frame
+    mono = frame_to_float(frame).mean(axis=0, keepdims=True)
+    out = av.AudioFrame.from_ndarray(np.ascontiguousarray(mono, dtype=np.float32), format="fltp", layout="mono")
+    out.sample_rate = frame.sample_rate
+    return out
+
+
+class Steady:
+    """Makes a stream's frames share the first frame's sample rate, format and layout: frames that match pass
+    through untouched, the others (a stream whose parameters change mid-way: a broadcast, a damaged mp3) are
+    converted, so one resampler or encoder set up for the first frame takes them all."""
+
+    def __init__(self):
+        self.first: tuple | None = None
+        self.converting: tuple | None = None
+        self.resampler: av.AudioResampler | None = None
+
+    def push(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
+        frame = encodable(frame)
+        key = (frame.format.name, frame.layout.name, frame.sample_rate)
+        self.first = self.first or key
+        out = [] if key == self.converting else self.flush()
+        if key == self.first:
+            return out + [frame]
+        if self.resampler is None:
+            fmt, layout, rate = self.first
+            self.resampler, self.converting = av.AudioResampler(format=fmt, layout=layout, rate=rate), key
+        frame.pts = None
+        return out + self.resampler.resample(frame)
+
+    def flush(self) -> list[av.AudioFrame]:
+        out = self.resampler.resample(None) if self.resampler is not None else []
+        self.resampler = self.converting = None
+        return out
+
+
+def steady(frames: Iterable[av.AudioFrame]) -> Iterator[av.AudioFrame]:
+    """`frames` through a `Steady`."""
+    s = Steady()
+    for frame in frames:
+        yield from s.push(frame)
+    yield from s.flush()
+
+
+class SampleBuffer:
+    """Mono samples appended chunk by chunk into one array sized from the expected length, so a long input is
+    never held twice (as a list of chunks and their concatenation). Pages never written cost no memory, so the
+    size can be generous; an input longer than expected grows it."""
+
+    def __init__(self, expected_samples: int):
+        self.data = np.empty(max(int(expected_samples), 1), np.float32)
+        self.size = 0
+
+    def append(self, chunk: np.ndarray) -> None:
+        end = self.size + len(chunk)
+        if end > len(self.data):
+            grown = np.empty(max(2 * len(self.data), end), np.float32)
+            grown[:self.size] = self.data[:self.size]
+            self.data = grown
+        self.data[self.size:end] = chunk
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        return self.data[:self.size]
+
+
+def aac_format(rate: int, channels: int) -> tuple[int, str]:
+    """The (rate, layout) the muxed AAC track gets: the source's own where AAC allows it (more than
+    MAX_LAYOUT_CHANNELS channels are downmixed to mono by `encodable`)."""
+    if rate not in AAC_RATES:
+        rate = min(AAC_RATES, key=lambda r: (abs(r - rate), -r))
+    return rate, AAC_LAYOUTS.get(channels, "mono" if channels > MAX_LAYOUT_CHANNELS else "stereo")
+
+
+def first_nonfinite(frame: av.AudioFrame) -> int | None:
+    """The index (in samples from the frame's start) of the first NaN or Inf sample of a float frame, or None."""
+    if frame.format.name.rstrip("p") not in ("flt", "dbl"):
+        return None
+    raw = frame.to_ndarray()
+    bad = ~np.isfinite(raw)
+    if not bad.any():
+        return None
+    if frame.format.is_planar:
+        return int(np.argmax(bad.any(axis=0)))
+    return int(np.argmax(bad.reshape(-1))) // max(len(frame.layout.channels), 1)
+
+
+def _id3v2_bytes(path: Path) -> int:
+    """The size of an ID3v2 tag at the start of the file (FFmpeg skips it before estimating), else 0."""
+    with path.open("rb") as f:
+        head = f.read(10)
+    if len(head) < 10 or head[:3] != b"ID3":
+        return 0
+    size = 0
+    for b in head[6:10]:  # a "syncsafe" integer: 7 bits per byte
+        size = (size << 7) | (b & 0x7F)
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def is_bitrate_estimate(path: Path, container, declared: float) -> bool:
+    """Whether `declared` (seconds) is only file size / bit rate, FFmpeg's guess when the file states no
+    length: such a guess says nothing about truncation, and a variable bit rate makes it wrong."""
+    if not declared or declared <= 0:
+        return False
+    rate = container.streams.audio[0].codec_context.bit_rate  # (the container's is itself size / duration)
+    size = path.stat().st_size - _id3v2_bytes(path)
+    return bool(rate) and abs(size * 8 / rate - declared) <= ESTIMATE_TOLERANCE * declared
+
+
+def wav_missing_bytes(path: Path) -> int:
+    """For a RIFF/WAVE file: how many bytes of its declared data chunk are missing (FFmpeg silently clamps)."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return 0
+            size = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                if size in (0, 0xFFFFFFFF):  # streamed wav: length unknown by design
+                    return 0
+                return max(0, f.tell() + size - path.stat().st_size)
+            f.seek(size + (size & 1), 1)
