@@ -115,7 +115,7 @@ def test_evaluate_with_corrupted_inputs(seed, tmp_path, capsys, originals):
         (tmp_path / "data").mkdir()
         (tmp_path / "data" / "v.mp4").write_bytes(corrupt(media[-1].read_bytes(), seed))
         argv = ["evaluate", "--checkpoint", ckpt, "--data", tmp_path / "data", "-n", "1"]
-    run_case(tmp_path, capsys, [*argv, "--out", tmp_path / "eval", "--examples", "0", "-q"])
+    run_case(tmp_path, capsys, [*argv, "-o", tmp_path / "eval", "--examples", "0", "-q"])
 
 
 @pytest.mark.parametrize("seed", SEEDS)

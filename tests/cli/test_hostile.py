@@ -271,7 +271,7 @@ def _(d, a, mp):
 def _(d, a, mp):
     (d / "mine").mkdir()
     (d / "mine" / "config.json").write_text('{"my": "settings"}')
-    return Case(["export", a.ckpt, d / "mine"], words=("not empty", "-y"))
+    return Case(["export", a.ckpt, "-o", d / "mine"], words=("not empty", "-y"))
 
 
 @case("export: a checkpoint onto itself with --fp16")
@@ -279,14 +279,14 @@ def _(d, a, mp):
     run = d / "ckpt"
     build_model(tiny_config()).save_pretrained(run)
     torch.save({"step": 1}, run / "train_state.pt")
-    return Case(["export", run, run, "--fp16", "-y"], words=("is the checkpoint being exported",))
+    return Case(["export", run, "-o", run, "--fp16", "-y"], words=("is the checkpoint being exported",))
 
 
 @case("export: over another training checkpoint, even with -y")
 def _(d, a, mp):
     (d / "other").mkdir()
     torch.save({"step": 1}, d / "other" / "train_state.pt")
-    return Case(["export", a.ckpt, d / "other", "-y"], words=("training checkpoint",))
+    return Case(["export", a.ckpt, "-o", d / "other", "-y"], words=("training checkpoint",))
 
 
 @case("export: the size it reports counts the files it wrote")
@@ -295,7 +295,7 @@ def _(d, a, mp):
         size = sum(p.stat().st_size for p in (d / "half").iterdir()) / 1e6
         assert sorted(p.name for p in (d / "half").iterdir()) == ["config.json", "model.safetensors"]
         assert size < 1
-    return Case(["export", a.ckpt, d / "half", "--fp16"], outcome="ok", words=("fp16 weights",), check=check)
+    return Case(["export", a.ckpt, "-o", d / "half", "--fp16"], outcome="ok", words=("fp16 weights",), check=check)
 
 
 @case("generate: an existing output is refused without -y")
@@ -336,7 +336,7 @@ def _(d, a, mp):
 def _(d, a, mp):
     (d / "notes").mkdir()
     (d / "notes" / "todo.txt").write_text("mine")
-    return Case(["evaluate", "--checkpoint", a.ckpt, "--out", d / "notes", "-n", "1"], words=("not empty",))
+    return Case(["evaluate", "--checkpoint", a.ckpt, "-o", d / "notes", "-n", "1"], words=("not empty",))
 
 
 @case("synth: an output folder holding other files is refused")
@@ -350,7 +350,7 @@ def _(d, a, mp):
 def _(d, a, mp):
     (d / "notes").mkdir()
     (d / "notes" / "demo.mp4").write_text("mine")
-    return Case(["demo", "--out", d / "notes", "--checkpoint", a.ckpt], words=("not empty",))
+    return Case(["demo", "-o", d / "notes", "--checkpoint", a.ckpt], words=("not empty",))
 
 
 @case("train: a --run-dir holding other files is refused")
@@ -432,7 +432,7 @@ def _(d, a, mp):
 
 @case("export: the disk fills up")
 def _(d, a, mp):
-    return Case(["export", a.ckpt, d / "out"], fsize=16_000, words=("model.safetensors", "File too large"))
+    return Case(["export", a.ckpt, "-o", d / "out"], fsize=16_000, words=("model.safetensors", "File too large"))
 
 
 @case("synth: the disk fills up")
@@ -524,7 +524,7 @@ for _value in ("nan", "inf"):
 
 for _value in ("0", "-5", "nan"):
     case(f"demo: --seconds {_value}")(lambda d, a, mp, v=_value: Case(
-        ["demo", "--out", d / "demo", "--checkpoint", a.ckpt, f"--seconds={v}"], words=("--seconds",)))
+        ["demo", "-o", d / "demo", "--checkpoint", a.ckpt, f"--seconds={v}"], words=("--seconds",)))
 
 
 def edited_checkpoint(d: Path, a: Assets, text: Callable[[str], str]) -> Path:
@@ -625,18 +625,18 @@ def _(d, a, mp):
 
 @case("evaluate: --seconds inf")
 def _(d, a, mp):
-    return Case(["evaluate", "--checkpoint", a.ckpt, "--out", d / "e", "--seconds", "inf"], words=("--seconds",))
+    return Case(["evaluate", "--checkpoint", a.ckpt, "-o", d / "e", "--seconds", "inf"], words=("--seconds",))
 
 
 @case("export: to a place that cannot be written")
 def _(d, a, mp):
-    return Case(["export", a.ckpt, "/proc/audio2video-export"], words=("cannot write",))
+    return Case(["export", a.ckpt, "-o", "/proc/audio2video-export"], words=("cannot write",))
 
 
 @case("export: OUT is an existing file")
 def _(d, a, mp):
     (d / "file").write_text("x")
-    return Case(["export", a.ckpt, d / "file"], words=("not a folder",))
+    return Case(["export", a.ckpt, "-o", d / "file"], words=("not a folder",))
 
 
 # cosmetic ---------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..errors import Terminated, describe, is_internal
+from ..io import temps
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 70
 DEBUG_ENV = "AUDIO2VIDEO_DEBUG"
@@ -52,6 +53,16 @@ def signals_as_exceptions() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+@contextmanager
+def _no_temporaries_left() -> Iterator[None]:
+    """Whichever way the command ends, no temporary file or folder of its own survives it (io.temps)."""
+    try:
+        yield
+    finally:
+        with temps.signals_held():
+            temps.remove_pending()
+
+
 def _silence_stdout() -> None:
     """After a broken pipe (`audio2video av-align *.mp4 | head -1`), later flushes must not fail again."""
     try:
@@ -64,7 +75,7 @@ def _silence_stdout() -> None:
 def run_command(prog: str, func: Callable[[], int], debug: bool = False) -> int:
     """Run one command; whatever escapes it becomes `prog: error: <one line>` on stderr and an exit code."""
     debug = debug or debug_from_env()
-    with signals_as_exceptions():
+    with signals_as_exceptions(), _no_temporaries_left():
         try:
             return func()
         except KeyboardInterrupt:

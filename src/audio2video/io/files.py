@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
-import tempfile
 import wave
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError, io_reason
+from . import temps
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aiff", ".aif",
                             ".wma", ".mka"})
@@ -25,10 +24,9 @@ MEDIA_SUFFIXES = AUDIO_SUFFIXES | VIDEO_SUFFIXES  # anything whose audio track F
 
 
 def temp_path(path: Path, suffix: str = ".tmp") -> Path:
-    """A new, empty temporary file beside `path` (same folder, so the final rename is atomic)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
+    """A new, empty temporary file beside `path` (same folder, so the final rename is atomic), pending until it
+    is published or removed (io.temps)."""
+    return temps.new_file(Path(path), suffix)
 
 
 def umask() -> int:
@@ -42,6 +40,7 @@ def publish(tmp: Path, path: Path) -> None:
     """Give `tmp` the permissions a normally created file gets (mkstemp makes 0600) and rename it to `path`."""
     os.chmod(tmp, 0o666 & ~umask())
     os.replace(tmp, path)
+    temps.done(tmp)
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
@@ -72,7 +71,7 @@ class AtomicFile:
         return self.path
 
     def discard(self) -> None:
-        self.tmp.unlink(missing_ok=True)
+        temps.remove(self.tmp)
 
     def __enter__(self) -> "AtomicFile":
         return self
@@ -137,7 +136,7 @@ def staged_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
     check_output_dir(out, overwrite)
     created = make_dirs(out.parent)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        tmp = temps.new_dir(out)
     except OSError as e:
         remove_empty(created)
         raise UserError(f"{out}: cannot write here ({e.strerror or e})") from None
@@ -146,11 +145,12 @@ def staged_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
         os.chmod(tmp, 0o777 & ~umask())
         if not out.exists():
             os.replace(tmp, out)
+            temps.done(tmp)
             return
         check_output_dir(out, overwrite)  # nothing appeared there in the meantime
         for f in tmp.iterdir():
             os.replace(f, out / f.name)
-        tmp.rmdir()
+        temps.remove(tmp)
     except BaseException as e:
         remove_empty(created)
         new = reworded(e, tmp, out)
@@ -158,8 +158,8 @@ def staged_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
             raise
         raise new from None
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if tmp in temps.PENDING:
+            temps.remove(tmp)
 
 
 # ---- what may be read, and where a command may write ---------------------------------------------------------
