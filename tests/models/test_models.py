@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from audio2video import AudioToVideoNet, AudioToVideoNetLegacy, ModelConfig, load_model
+from audio2video.models import build_model
 from audio2video.errors import CheckpointError
 from audio2video.models.summary import describe, format_table
 from conftest import tiny_config
@@ -188,3 +189,21 @@ def test_export_to_fp16_keeps_the_model(tmp_path, tiny_checkpoint):
     audio = torch.randn(1, 1, a.config.num_samples)
     with torch.no_grad():
         assert torch.allclose(a(audio), b(audio), atol=5e-3)
+
+
+@pytest.mark.parametrize("kind", ["hybrid", "legacy"])
+@pytest.mark.parametrize("changes", [{}, dict(audio_features="logmel", input_norm="level"), "tiny"])
+def test_least_weights_is_a_close_lower_bound(kind, changes):
+    """build_model refuses configs whose least_weights (computed from the sizes, nothing built) cannot fit in memory:
+    it must never exceed the real count, and must stay close to it."""
+    from conftest import tiny_config
+
+    cfg = tiny_config(kind) if changes == "tiny" else ModelConfig(kind=kind, **changes)
+    model = build_model(cfg)
+    real = sum(t.numel() for t in [*model.parameters(), *model.buffers()])
+    assert 0.95 * real <= cfg.least_weights() <= real
+
+
+def test_a_config_too_big_for_memory_is_refused_without_building_it():
+    with pytest.raises(ValueError, match="needs at least .* of memory"):
+        build_model(ModelConfig(frame_size=65536))

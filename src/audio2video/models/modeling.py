@@ -90,16 +90,9 @@ def model_kinds() -> list[str]:
 
 
 def least_memory(config: ModelConfig) -> int:
-    """Bytes a model of `config` needs at the least: its weights and buffers (counted on torch's "meta" device,
-    which allocates nothing) plus one clip in and out."""
-    try:
-        with torch.device("meta"):
-            model = _REGISTRY[config.kind](config)
-    except (RuntimeError, ValueError, TypeError, OverflowError) as e:
-        raise ConfigError(f"invalid model config: {str(e).strip().splitlines()[0] if str(e).strip() else e}") from None
-    tensors = list(model.parameters()) + list(model.buffers())
-    weights = sum(t.numel() * t.element_size() for t in tensors)
-    return weights + 4 * (config.num_samples + config.frames * 3 * config.frame_size ** 2)
+    """Bytes a model of `config` needs at the least, in float32: its weights (`ModelConfig.least_weights`, a
+    lower bound computed from the sizes) plus one clip in and out."""
+    return 4 * (config.least_weights() + config.num_samples + config.frames * 3 * config.frame_size ** 2)
 
 
 def build_model(config: ModelConfig) -> VideoModel:
