@@ -424,6 +424,16 @@ def _(d, a, mp):
     return Case(gen(a, a.good, d / "o.mp4", "--size", "4294967296"), words=("--size",))
 
 
+@case("generate: the encoder fails after the temporary file exists")
+def _(d, a, mp):
+    import audio2video.io.media as media
+
+    def fail(self, *args):
+        raise av.error.ArgumentError(22, "Invalid argument")  # what FFmpeg says to a size it cannot encode
+    mp.setattr(media.Mp4Writer, "_open", fail)
+    return Case(gen(a, a.good, d / "o.mp4"), words=("o.mp4", "cannot encode"))
+
+
 @case("generate: the disk fills up")
 def _(d, a, mp):
     return Case(gen(a, write_pcm(d / "in.wav", 1, 16000, 3.0), d / "o.mp4", "--size", "256"), fsize=16_000,
