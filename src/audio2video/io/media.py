@@ -252,7 +252,8 @@ class Mp4Writer:
 
     Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
     at encode time (Lanczos); `threads` caps x264's threads (None: its own choice). Audio frames (from
-    `decode_frames` or `audio_frames_from_array`) are encoded at their own rate and channel count (see `aac_format`), interleaved with the video as it is written;
+    `decode_frames` or `audio_frames_from_array`) are encoded at their own rate and channel count (see
+    `aac_format`), interleaved with the video as it is written;
     audio packets (an `io.audio_track.CopiedAudio`, iterable and naming its `stream`) are muxed as they are.
     The file appears at `path` only when the writer closes without error.
     """
@@ -270,14 +271,14 @@ class Mp4Writer:
         self._file = AtomicFile(self.path, suffix=".mp4")
         self._container = None
         try:
-            self._open(width, height, crf, preset, audio, audio_rate, audio_channels)
+            self._open(width, height, crf, preset, audio, audio_rate, audio_channels, threads)
         except BaseException as e:
             self.abort()
             if isinstance(e, (av.FFmpegError, ValueError, OverflowError)):
                 raise MediaError(f"{self.path}: cannot encode {width}x{height} video here ({_reason(e)})") from None
             raise
 
-    def _open(self, width, height, crf, preset, audio, audio_rate, audio_channels) -> None:
+    def _open(self, width, height, crf, preset, audio, audio_rate, audio_channels, threads) -> None:
         self._container = av.open(str(self._file.tmp), "w", format="mp4", options={"movflags": "+faststart"})
         self._video = self._container.add_stream("libx264", rate=self.fps)
         self._video.width, self._video.height = width, height
