@@ -168,17 +168,20 @@ def test_train_called_from_python_raises_instead_of_exiting(tmp_path, monkeypatc
     assert [s for s, _ in step_checkpoints(tmp_path / "run")] == [1]
 
 
-def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+@pytest.mark.parametrize("workers", [0, 1])
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, workers):
+    """With a data worker the signal goes to the whole process group, as a scheduler or Ctrl-C sends it."""
     run = tmp_path / "run"
-    proc = subprocess.Popen(train_cmd(run, *sets(*MICRO, "steps=100000", "ckpt_every=100000")), env=env1(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(train_cmd(run, *sets(*MICRO, "steps=100000", "ckpt_every=100000",
+                                                 f"data.num_workers={workers}")), env=env1(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 120
     metrics = run / "metrics.jsonl"
     while time.time() < deadline and not (metrics.exists() and metrics.read_text().strip()):
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
     assert "Traceback" not in err and "checkpoint saved" in out
     assert step_checkpoints(run), "a checkpoint was written on SIGTERM"
 

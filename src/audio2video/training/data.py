@@ -81,10 +81,21 @@ class StepBatches:
             yield list(range(first, first + self.batch))
 
 
+def leave_signals_to_the_trainer(_worker_id: int) -> None:
+    """A SIGTERM or SIGINT sent to the whole process group (Ctrl-C, a scheduler's stop, `kill -- -PGID`) must
+    reach only the trainer, which saves a checkpoint and then shuts its workers down: a worker that died of the
+    signal first would crash the trainer before it could save."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def train_loader(cfg: TrainConfig, start: int, rank: int, world: int) -> DataLoader:
     return DataLoader(TrainClips(cfg), batch_sampler=StepBatches(start, cfg.steps, cfg.batch_size, rank, world),
                       num_workers=cfg.data.num_workers, persistent_workers=False,
-                      prefetch_factor=4 if cfg.data.num_workers else None)
+                      prefetch_factor=4 if cfg.data.num_workers else None,
+                      worker_init_fn=leave_signals_to_the_trainer)
 
 
 @dataclass
