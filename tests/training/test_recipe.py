@@ -13,6 +13,7 @@ from audio2video.data.music_files import MusicLibrary, music_sample, split_of
 from audio2video.data.song import render_range, song_features
 from audio2video.data.style import audio_style
 from audio2video.models import AudioToVideoNet, ModelConfig, build_model
+from audio2video.training.losses import motion_envelope_loss
 from audio2video.training.net import TrainingNet, init_weights, pair_frames
 from conftest import tiny_config, write_songs
 from test_train import MICRO, TINY, env1, final_weights, sets, train_cmd
@@ -57,6 +58,30 @@ def test_warm_start_keeps_the_weights_and_a_new_path_starts_silent(tmp_path):
         init_weights(build_model(tiny_config(frame_size=64, decoder_channels=(16, 8, 8, 8))), tmp_path / "src")
 
 
+def test_motion_envelope_loss_weighs_when_the_picture_moves_not_where():
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(2, 8, 3, 8, 8, generator=g)
+    target[:, 1::2] = target[:, 0::2]  # pairs (t, t + 1): only pairs 1 and 3 of each clip move
+    target[:, 3] += 0.3
+    target[:, 7] += 0.1
+    assert torch.allclose(motion_envelope_loss(target, target, pairs=True), torch.zeros(2))
+    # the same amount of motion in other pixels, at the same times: still the teacher's envelope
+    moved_elsewhere = target.clone()
+    moved_elsewhere[:, 3] = target[:, 2] + 0.3 * torch.sign(torch.randn(3, 8, 8, generator=g))
+    moved_elsewhere[:, 7] = target[:, 6] - 0.1
+    assert motion_envelope_loss(moved_elsewhere, target, pairs=True).max() < 1e-6
+    # the right amount at the wrong time, and no motion at all, are both penalised
+    wrong_time = target.clone()
+    wrong_time[:, 3], wrong_time[:, 5] = target[:, 2], target[:, 4] + 0.3
+    still = target.clone()
+    still[:, 1::2] = still[:, 0::2]
+    assert (motion_envelope_loss(wrong_time, target, pairs=True) > 0.5).all()
+    assert (motion_envelope_loss(still, target, pairs=True) > 0.5).all()
+    # without pairs every adjacent change counts
+    assert motion_envelope_loss(target, target).abs().max() < 1e-6
+    assert (motion_envelope_loss(still, target) > 0).all()
+
+
 def test_level_norm_in_torch_matches_the_data_engine():
     model = AudioToVideoNet(ModelConfig(input_norm="level"))
     x = generate_music(4, SPEC).waveform * 6.0           # a loud mix
@@ -85,7 +110,7 @@ def test_music_library_windows_are_the_songs_own_frames(tmp_path):
 def test_train_on_music_with_pairs_and_controls_resumes_exactly(tmp_path):
     folder = write_songs(tmp_path / "music", n=8, seconds=4.0)
     recipe = [*MICRO, f"data.music=[{folder}]", f"data.music_cache={tmp_path / 'cache'}", "data.music_ratio=0.5",
-              "data.val_music_clips=2", "decode_pairs=4", "loss.controls=1.0", "loss.temporal=0.5",
+              "data.val_music_clips=2", "decode_pairs=4", "loss.controls=1.0", "loss.temporal=0.5", "loss.motion=1.0",
               "model.input_norm=level", "steps=8", "ckpt_every=4", "schedule.min_lr_ratio=1.0"]
     subprocess.run(train_cmd(tmp_path / "a", *sets(*recipe)), check=True, env=env1(), timeout=300)
     # b trains 4 steps, then resumes to 8 (a constant learning rate after warm-up: the same schedule as a's)

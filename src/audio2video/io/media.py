@@ -19,7 +19,8 @@ from .audio_frames import (MIN_SAMPLE_RATE, SampleBuffer, Steady, aac_format, fi
                            steady, wav_missing_bytes)
 from .files import AtomicFile, file_problem, reworded
 
-# A decoded stream shorter than this share of its declared duration is reported as truncated.
+# A decoded stream shorter than this share of its declared duration (and short of it by more than a codec frame) is
+# reported as truncated.
 TRUNCATION_TOLERANCE = 0.9
 # Codecs such as AAC decode to whole frames (1024-2048 samples): this much past the declared end is padding.
 ENCODER_PADDING = 2048
@@ -151,7 +152,8 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, 
         info.num_samples = int(round(info.declared_seconds * info.sample_rate))
     if native == 0 or not len(audio):
         raise MediaError(f"{path}: audio stream holds no samples")
-    if info.declared_seconds and info.seconds < TRUNCATION_TOLERANCE * info.declared_seconds:
+    missing_samples = (info.declared_seconds - info.seconds) * info.sample_rate if info.declared_seconds else 0
+    if missing_samples > ENCODER_PADDING and info.seconds < TRUNCATION_TOLERANCE * info.declared_seconds:
         raise MediaError(f"{path}: truncated: the file declares {info.declared_seconds:.2f} s of audio "
                          f"but only {info.seconds:.2f} s decode")
     if not np.isfinite(audio).all():

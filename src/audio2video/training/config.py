@@ -58,6 +58,7 @@ class LossConfig:
     mse: float = 1.0
     l1: float = 0.0
     temporal: float = 0.0  # MSE between predicted and true frame-to-frame differences
+    motion: float = 0.0  # relative squared error of the per-frame motion envelope (mean |frame difference|)
     # audio-dependence pressure: a hinge that asks the loss with audio shuffled within the batch to exceed the
     # true loss by `shuffle_margin` (relative): relu((1 + margin) * loss_true - loss_shuffled)
     shuffle_weight: float = 0.0
@@ -128,7 +129,7 @@ RANGES = {
     "optim": {"lr": Range(0, low_open=True), "weight_decay": _NONNEG, "betas": Range(0, 1, high_open=True, items=(2, 2)),
               "grad_clip": _NONNEG},
     "schedule": {"warmup_steps": _NONNEG, "min_lr_ratio": _UNIT},
-    "loss": {"mse": _NONNEG, "l1": _NONNEG, "temporal": _NONNEG, "shuffle_weight": _NONNEG, "shuffle_margin": _NONNEG,
+    "loss": {"mse": _NONNEG, "l1": _NONNEG, "temporal": _NONNEG, "motion": _NONNEG, "shuffle_weight": _NONNEG, "shuffle_margin": _NONNEG,
              "shuffle_prob": _UNIT, "controls": _NONNEG},
 }
 

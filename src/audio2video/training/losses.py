@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from ..metrics.temporal import frame_change
 from .config import LossConfig
 
 
@@ -20,7 +21,19 @@ def per_clip_loss(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig, pai
         else:
             d_err = (pred[:, 1:] - pred[:, :-1]) - (target[:, 1:] - target[:, :-1])
         loss = loss + cfg.temporal * d_err.pow(2).mean(dims)
+    if cfg.motion and pred.shape[1] > 1:
+        loss = loss + cfg.motion * motion_envelope_loss(pred, target, pairs)
     return loss
+
+
+def motion_envelope_loss(pred: torch.Tensor, target: torch.Tensor, pairs: bool = False) -> torch.Tensor:
+    """(B,) squared error between the predicted and the true motion envelopes, relative to the true envelope's
+    mean square. One number per frame pair, so it weighs when and how much the picture moves, not where: the
+    per-pixel temporal term is dominated by spatial detail that the model cannot place yet."""
+    p, t = frame_change(pred), frame_change(target)
+    if pairs:  # frames t, t + 1, t', t' + 1, ...: keep the changes within each pair
+        p, t = p[:, 0::2], t[:, 0::2]
+    return (p - t).pow(2).mean(1) / (t.pow(2).mean(1) + 1e-4)
 
 
 def control_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
