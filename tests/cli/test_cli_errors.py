@@ -60,6 +60,8 @@ def test_bad_inputs(tmp_path, tiny_checkpoint):
         proc = run_cli("generate", path, "-o", out, "--checkpoint", tiny_checkpoint, "-q")
         assert_clean_failure(proc, path.name, words)
         assert not out.exists(), name
+        if name in ("missing", "directory"):  # found before the model loads: no "model: ..." line first
+            assert "model:" not in proc.stdout, name
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert not leftovers
 

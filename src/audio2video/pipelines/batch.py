@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MediaError, UserError, describe
-from ..io.files import (MEDIA_SUFFIXES, OVERWRITE_HINT, check_new_file, file_key, files_in, make_dirs, remove_empty,
-                        same_file)
+from ..io.files import (MEDIA_SUFFIXES, OVERWRITE_HINT, check_new_file, file_key, file_problem, files_in, make_dirs,
+                        remove_empty, same_file)
 from ..io.media import AudioInfo, load_audio, probe_audio
 
 # renders one input: (input, output, its audio at the renderer's rate, its AudioInfo) -> {"frames", "seconds", ...}
@@ -56,6 +56,8 @@ def collect_inputs(inputs: list[str | Path]) -> tuple[list[Path], bool]:
         if (key := file_key(f)) not in seen:
             seen.add(key)
             unique.append(f)
+    if not batch and (problem := file_problem(unique[0])):  # one input: say so before loading any model
+        raise UserError(f"{unique[0]}: {problem}")
     return unique, batch
 
 
