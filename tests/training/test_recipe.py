@@ -15,7 +15,7 @@ from audio2video.data.style import audio_style
 from audio2video.models import AudioToVideoNet, ModelConfig, build_model
 from audio2video.training.losses import motion_envelope_loss
 from audio2video.training.net import TrainingNet, init_weights, pair_frames
-from conftest import tiny_config, write_songs
+from conftest import tiny_config, write_songs, write_wav
 from test_train import MICRO, TINY, env1, final_weights, sets, train_cmd
 
 SPEC = ClipSpec()
@@ -105,6 +105,18 @@ def test_music_library_windows_are_the_songs_own_frames(tmp_path):
     again = MusicLibrary([folder], SPEC, cache_dir=tmp_path / "cache")          # from the cache
     assert np.array_equal(music_sample(again, 0, 5, side).video, a.video)
     assert {split_of(p) for p in folder.iterdir()} <= {"train", "heldout"}
+
+
+def test_music_library_skips_sound_effects_shorter_than_a_clip(tmp_path):
+    # game-music packages ship their sound effects beside the music: a 0.01 s click has no timeline to analyse
+    folder = write_songs(tmp_path / "music", n=2, seconds=4.0)
+    write_wav(folder / "click.wav", np.full(160, 0.3, np.float32), 16000)
+    write_wav(folder / "roar.wav", np.zeros(int(2.9 * 16000), np.float32), 16000)
+    lines = []
+    lib = MusicLibrary([folder], SPEC, cache_dir=tmp_path / "cache", log=lines.append)
+    assert sum(lib.count(s) for s in ("train", "heldout")) == 2
+    assert lines == ["skipped 2 file(s) shorter than one 3 s clip"]
+    assert sorted(p.name for p, _ in lib.skipped) == ["click.wav", "roar.wav"]
 
 
 def test_train_on_music_with_pairs_and_controls_resumes_exactly(tmp_path):

@@ -80,6 +80,7 @@ class MusicLibrary:
             raise UserError(f"no audio files found in {', '.join(map(str, paths))} (data.music)")
         self.tracks: dict[str, list[Track]] = {s: [] for s in SPLITS}
         self.skipped: list[tuple[Path, str]] = []
+        short = 0
         for f in files:
             try:
                 track = self._load(f)
@@ -88,8 +89,13 @@ class MusicLibrary:
                 if log:
                     log(f"skipped: {e}")
                 continue
-            if len(track.audio) >= self.spec.num_samples:
+            if track is None or len(track.audio) < self.spec.num_samples:
+                short += 1                               # sound effects beside the music: nothing to draw from
+                self.skipped.append((f, f"shorter than one {self.spec.duration:g} s clip"))
+            else:
                 self.tracks[split_of(f)].append(track)
+        if short and log:
+            log(f"skipped {short} file(s) shorter than one {self.spec.duration:g} s clip")
         if not self.tracks["train"]:
             raise UserError("no usable audio file (at least one clip long) on the training side of data.music")
 
@@ -99,7 +105,7 @@ class MusicLibrary:
         ident = f"{path}|{st.st_size}|{st.st_mtime_ns}|{spec.sample_rate}|{spec.fps}|v1"
         return hashlib.sha1(ident.encode()).hexdigest()[:20]
 
-    def _load(self, path: Path) -> Track:
+    def _load(self, path: Path) -> Track | None:
         from ..io.files import atomic_write
         from ..io.media import load_audio     # PyAV loads only when a file must be decoded
 
@@ -108,6 +114,8 @@ class MusicLibrary:
         if not (wav.exists() and feats.exists()):
             audio, _ = load_audio(path, self.spec.sample_rate)
             audio = np.ascontiguousarray(audio.reshape(-1), dtype=np.float32)
+            if len(audio) < self.spec.num_samples:      # nothing to draw a window from (and no timeline to analyse)
+                return None
             tl = song_features(audio, self.spec)
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             arrays = {k: v for k, v in vars(tl).items() if isinstance(v, np.ndarray)}

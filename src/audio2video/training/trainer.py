@@ -129,7 +129,7 @@ class Trainer:
             self.heldout_music = load_heldout_music(cfg, library)
             if library is not None:
                 print(f"data.music: {library.count('train')} training files, {library.count('heldout')} held out, "
-                      f"{len(library.skipped)} unreadable; music_ratio {cfg.data.music_ratio}", flush=True)
+                      f"{len(library.skipped)} skipped; music_ratio {cfg.data.music_ratio}", flush=True)
             n = sum(p.numel() for p in model.parameters())
             where = (f"resuming from {latest.name}" if latest is not None
                      else f"from the weights of {cfg.init_from}" if cfg.init_from else "from scratch")
