@@ -104,7 +104,7 @@ def test_bad_checkpoints(tmp_path, tiny_checkpoint):
 def test_bad_flags_are_one_line(tmp_path, tiny_checkpoint):
     src = write_audio(tmp_path / "in.wav", seconds=1.0, rate=16000, channels=1)
     for flags, word in ((["--size", "33"], "--size"), (["--overlap", "5"], "--overlap"), (["--crf", "99"], "--crf"),
-                        (["--device", "tpu"], "device")):
+                        (["--preset", "warp"], "--preset"), (["--device", "tpu"], "device")):
         proc = run_cli("generate", src, "-o", tmp_path / "o.mp4", "--checkpoint", tiny_checkpoint, *flags)
         assert_clean_failure(proc, word)
 

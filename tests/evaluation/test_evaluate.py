@@ -285,6 +285,29 @@ def test_evaluate_on_video_files(tmp_path, tiny_checkpoint):
     assert json.loads((out / "metrics.json").read_text())["clips"] == 2
 
 
+def test_evaluate_skips_a_bad_video_in_a_folder(tmp_path, tiny_checkpoint, capsys):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for k in (0, 2):
+        write_mp4(folder / f"clip{k}.mp4", [rng.integers(0, 255, (30, 32, 32, 3), dtype=np.uint8)], 30,
+                  audio=0.1 * rng.standard_normal(16000).astype(np.float32), sample_rate=16000)
+    (folder / "clip1.mp4").write_bytes(b"\x00not a video" * 100)  # sorts between the two good files
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(folder), "-o", str(out),
+                 "--examples", "0", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped:" in err and "clip1.mp4" in err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["clips"] == 2
+    (folder / "clip0.mp4").write_bytes(b"junk")
+    (folder / "clip2.mp4").write_bytes(b"junk")
+    assert main(["evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(folder), "-o",
+                 str(tmp_path / "none"), "-q"]) == 2
+    assert "none of its 3 video files" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+
+
 def test_evaluate_rejects_bad_data(tmp_path, tiny_checkpoint, capsys):
     (tmp_path / "empty").mkdir()
     short = write_mp4(tmp_path / "short.mp4", [np.zeros((6, 32, 32, 3), np.uint8)], 30,

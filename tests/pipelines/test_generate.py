@@ -1,5 +1,6 @@
 """`generate`: any decodable input, any length, exact frame counts, original audio muxed, batches of inputs."""
 import os
+import re
 
 import numpy as np
 import pytest
@@ -47,6 +48,17 @@ def test_generate_from_video_audio_track_with_upscaling(tmp_path, tiny_checkpoin
                  "--crf", "30", "-q"]) == 0
     info = check_output(out, 7.3, rate=48000, channels=2)
     assert info["width"] == info["height"] == 96
+
+
+def test_preset_reaches_the_encoder(tmp_path, tiny_checkpoint):
+    src = write_audio(tmp_path / "in.wav", seconds=2.0, rate=16000, channels=1)
+    subme = {}  # x264 records its settings in the stream: subme=0 for ultrafast, 2 for veryfast (the default)
+    for preset in (None, "ultrafast"):
+        out = tmp_path / f"{preset}.mp4"
+        assert main(["generate", str(src), "-o", str(out), "--checkpoint", str(tiny_checkpoint), "-q",
+                     *(["--preset", preset] if preset else [])]) == 0
+        subme[preset] = re.search(rb"subme=(\d+)", out.read_bytes()).group(1)
+    assert subme == {None: b"2", "ultrafast": b"0"}
 
 
 @pytest.mark.parametrize("seconds", [0.05, 0.99, 1.0, 1.01, 2.5, 13.37])

@@ -40,6 +40,14 @@ def add_overwrite(p: argparse.ArgumentParser, help: str = OVERWRITE_HELP) -> Non
     p.add_argument("-y", "--overwrite", action="store_true", help=help)
 
 
+def add_encoding(p: argparse.ArgumentParser) -> None:
+    """--crf and --preset: the H.264 encoder's quality and speed (checked by the command's options)."""
+    p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
+    p.add_argument("--preset", default="veryfast", metavar="NAME",
+                   help="x264 preset, from ultrafast (least CPU, biggest file) through veryfast (default), medium, "
+                        "slow to veryslow")
+
+
 def add_device(p: argparse.ArgumentParser, default: str | None = "auto") -> None:
     p.add_argument("--device", default=default, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
 

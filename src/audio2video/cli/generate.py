@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_device, add_overwrite, add_quiet, finite_float, positive_int, report_batch
+from .common import add_device, add_encoding, add_overwrite, add_quiet, finite_float, positive_int, report_batch
 from .shape_flags import add_shape_flags, shape_options
 
 
@@ -24,7 +24,7 @@ def register(sub) -> None:
                    help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")
     p.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="windows per encoder pass (default: 4 on CPU, 64 on CUDA)")
-    p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
+    add_encoding(p)
     p.add_argument("--crossfade", choices=("feature", "pixel"), default="feature",
                    help="blend window overlaps as the model's per-frame features, each frame decoded once (default), "
                         "or as decoded pictures")
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..pipelines.inference import configure_threads, make_engine
     from ..runtime import resolve_device
 
-    options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, crf=args.crf,
+    options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, crf=args.crf, preset=args.preset,
                               progress=not args.quiet, crossfade=args.crossfade, backend=args.backend,
                               **shape_options(args))
     configure_threads()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_overwrite, add_quiet, report_batch
+from .common import add_encoding, add_overwrite, add_quiet, report_batch
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
                    help="output .mp4 for one input; a folder for several inputs or a folder input")
     p.add_argument("--size", type=int, default=512, metavar="PIXELS",
                    help="frame size, drawn natively (not upscaled), even, 16-4096 (default 512)")
-    p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
+    add_encoding(p)
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist alone")
     add_overwrite(p)
     add_quiet(p)
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from ..pipelines.batch import collect_inputs, plan_jobs, run_batch
     from ..pipelines.visualize import SAMPLE_RATE, VisualizeOptions, visualize_video
 
-    options = VisualizeOptions(size=args.size, crf=args.crf, progress=not args.quiet)
+    options = VisualizeOptions(size=args.size, crf=args.crf, preset=args.preset, progress=not args.quiet)
     files, batch = collect_inputs(args.inputs)
     jobs = plan_jobs(files, Path(args.output), batch, overwrite=args.overwrite, skip_existing=args.skip_existing)
 

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..io.audio_track import audio_for_mp4
 from ..io.background import BackgroundSink, ordered_map
 from ..io.frames import to_uint8
-from ..io.media import AudioInfo, Mp4Writer, load_audio
+from ..io.media import DEFAULT_PRESET, X264_PRESETS, AudioInfo, Mp4Writer, load_audio
 from ..models import VideoModel
 from .engine import BACKENDS, COMPILE_CHOICES, Engine
 from .inference import make_engine
@@ -46,6 +46,7 @@ class GenerateOptions:
     batch_size: int | None = None  # windows per encoder pass (None: the engine's choice, 4 on CPU, 64 on CUDA)
     size: int | None = None  # output height in pixels (scaled at encode time); None: the model's frame size
     crf: int = 20  # H.264 quality: lower is better and bigger
+    preset: str = DEFAULT_PRESET  # x264's speed/size trade-off (io.media.X264_PRESETS)
     progress: bool = True
     # the output's shape (pipelines.shape): aspect W:H, width, how the non-square frame is filled, frame rate,
     # the input's span, and the look (pipelines.looks)
@@ -69,6 +70,8 @@ class GenerateOptions:
             raise UserError(f"--overlap must be a finite number of seconds, not {self.overlap}")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}")
+        if self.preset not in X264_PRESETS:
+            raise UserError(f"--preset must be one of {', '.join(X264_PRESETS)}, not {self.preset!r}")
         if self.batch_size is not None and self.batch_size < 1:
             raise UserError(f"--batch-size must be a positive integer, not {self.batch_size}")
         if self.crossfade not in CROSSFADES:
@@ -221,7 +224,7 @@ def generate_video(model: VideoModel | Engine, input_path: str | Path, output_pa
     total = span.frames(cfg.fps)
     layout = plan_layout(cfg.frame_size, cfg.fps, options.aspect, options.size, options.width, options.fps)
     look = get_look(options.look)
-    writer = Mp4Writer(output_path, layout.fps, *layout.size, crf=options.crf,
+    writer = Mp4Writer(output_path, layout.fps, *layout.size, crf=options.crf, preset=options.preset,
                        threads=1 if layout.size[0] * layout.size[1] <= SMALL_FRAME_PIXELS else None,
                        **audio_for_mp4(input_path, info, span.start, span.seconds))
     frames_out = shape_frames(render_frames(engine, audio, total, options, label=Path(input_path).name), layout,

@@ -17,7 +17,7 @@ from ..data import ClipSpec
 from ..data.song import render_song, song_features
 from ..errors import UserError
 from ..io.frames import to_uint8
-from ..io.media import AudioInfo, Mp4Writer, decode_frames, load_audio
+from ..io.media import DEFAULT_PRESET, X264_PRESETS, AudioInfo, Mp4Writer, decode_frames, load_audio
 
 SAMPLE_RATE, FPS = 16000, 30
 BLOCK_FRAMES = 30
@@ -27,6 +27,7 @@ BLOCK_FRAMES = 30
 class VisualizeOptions:
     size: int = 512                  # frame size in pixels, drawn natively
     crf: int = 20                    # H.264 quality: lower is better and bigger
+    preset: str = DEFAULT_PRESET     # x264's speed/size trade-off (io.media.X264_PRESETS)
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -34,6 +35,8 @@ class VisualizeOptions:
             raise UserError(f"--size must be an even number of pixels from 16 to 4096, not {self.size}")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}")
+        if self.preset not in X264_PRESETS:
+            raise UserError(f"--preset must be one of {', '.join(X264_PRESETS)}, not {self.preset!r}")
 
 
 def visualize_video(input_path: str | Path, output_path: str | Path, options: VisualizeOptions | None = None,
@@ -45,7 +48,7 @@ def visualize_video(input_path: str | Path, output_path: str | Path, options: Vi
     spec = ClipSpec(sample_rate=SAMPLE_RATE, fps=FPS, height=options.size, width=options.size)
     timeline = song_features(audio.reshape(-1), spec)
     total = max(1, int(round(info.seconds * FPS)))
-    writer = Mp4Writer(output_path, FPS, options.size, options.size, crf=options.crf,
+    writer = Mp4Writer(output_path, FPS, options.size, options.size, crf=options.crf, preset=options.preset,
                        audio=decode_frames(input_path), audio_rate=info.sample_rate, audio_channels=info.channels)
     bar = tqdm(total=total, unit="frame", desc=Path(input_path).name, file=sys.stderr, leave=False,
                disable=not options.progress or total < 10 * BLOCK_FRAMES)
