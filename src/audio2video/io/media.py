@@ -19,15 +19,12 @@ from .audio_frames import (MIN_SAMPLE_RATE, SampleBuffer, Steady, aac_format, fi
                            steady, wav_missing_bytes)
 from .files import AtomicFile, file_problem, reworded
 
-# A decoded stream shorter than this share of its declared duration (and short of it by more than a codec frame) is
-# reported as truncated.
+# A decoded stream shorter than this share of its declared duration (and short by over a codec frame) is truncated.
 TRUNCATION_TOLERANCE = 0.9
 # Codecs such as AAC decode to whole frames (1024-2048 samples): this much past the declared end is padding.
 ENCODER_PADDING = 2048
-# x264's speed/size trade-offs, fastest first; veryfast is the default: on the model's frames it spent 40% less CPU
-# than x264's own default (medium) for a file 6% smaller at the same --crf (benchmarks/generate.py, docs/benchmarks.md)
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-DEFAULT_PRESET = "veryfast"
+DEFAULT_PRESET = "veryfast"  # on the model's frames: 40% less CPU than x264's medium (docs/benchmarks.md)
 
 
 @dataclass
@@ -257,10 +254,10 @@ class Mp4Writer:
     """Stream RGB frames (and optionally audio) into a browser-friendly mp4: H.264 yuv420p + AAC, faststart.
 
     Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
-    at encode time (Lanczos); `threads` caps x264's threads (None: its own choice). Audio frames (from
-    `decode_frames` or `audio_frames_from_array`) are encoded at their own rate and channel count (see
-    `aac_format`), interleaved with the video as it is written;
-    audio packets (an `io.audio_track.CopiedAudio`, iterable and naming its `stream`) are muxed as they are.
+    at encode time (Lanczos); `preset` is x264's (X264_PRESETS), `threads` caps its threads (None: its own choice).
+    Audio frames (from `decode_frames` or `audio_frames_from_array`) are encoded at their own rate and channel
+    count (see `aac_format`), interleaved with the video as it is written; audio packets (an
+    `io.audio_track.CopiedAudio`, iterable and naming its `stream`) are muxed as they are.
     The file appears at `path` only when the writer closes without error.
     """
 
