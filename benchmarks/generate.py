@@ -11,8 +11,8 @@ Prints JSON. Every figure is measured in this run, against baselines measured in
   64 windows a batch, against the bf16 matmul rate);
 - end-to-end `audio2video generate` in a fresh process (start-up, decoding, the model, H.264 + AAC encoding
   and muxing included) on a 60 s and a long input: real-time factor, time to first frame, peak RSS; the same
-  with `--preset medium` (x264's own default), for `--backend onnxruntime`, and for the plain eager model through the same pipeline (pixel
-  cross-fade, 2 windows a batch, as `generate` ran before);
+  with `--preset medium` (x264's own default), for `--backend onnxruntime`, and for the plain eager model
+  through the same pipeline (pixel cross-fade, 2 windows a batch, as `generate` ran before);
 - `audio2video --help` wall time.
 The default model is a freshly initialised spec-size hybrid with the level-normalised input and the log-mel
 path (the shipped model's recipe); its cost does not depend on its weights.

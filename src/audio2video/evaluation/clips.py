@@ -89,7 +89,7 @@ def file_clips(data: str | Path, config, n: int | None = None, progress: bool = 
             break
         try:
             wave, frames = _file_clip(path, config)
-        except Exception as e:  # noqa: BLE001 - one bad file of a folder is skipped (and reported), whatever its failure
+        except Exception as e:  # noqa: BLE001 - a folder's bad file is skipped (and reported), whatever its failure
             if single:
                 raise
             message = describe(e)
