@@ -186,6 +186,25 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, workers):
     assert step_checkpoints(run), "a checkpoint was written on SIGTERM"
 
 
+def _slow_worker_start(worker_id):
+    """Widens the window between a worker's start and its worker_init_fn to a second."""
+    time.sleep(1.0)
+    from audio2video.training.data import leave_signals_to_the_trainer
+    leave_signals_to_the_trainer(worker_id)
+
+
+def test_a_stop_signal_during_worker_start_up_does_not_kill_the_worker():
+    """The race behind a flaky SIGTERM run: a signal sent to the process group while a worker was starting hit
+    it before its worker_init_fn could ignore it, and the trainer died of 'worker exited unexpectedly'."""
+    from torch.utils.data import DataLoader
+    from audio2video.training.data import workers_started
+
+    loader = DataLoader(list(range(8)), batch_size=2, num_workers=1, worker_init_fn=_slow_worker_start)
+    batches = workers_started(loader)
+    os.kill(batches._workers[0].pid, signal.SIGTERM)  # the worker is still in its start-up
+    assert [b.tolist() for b in batches] == [[0, 1], [2, 3], [4, 5], [6, 7]]
+
+
 def torchrun(run_dir, nproc, *overrides, extra=()):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
            "-m", "audio2video.train", "--config", str(TINY), "--run-dir", str(run_dir), "-q", *sets(*overrides),

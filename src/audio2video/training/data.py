@@ -81,14 +81,37 @@ class StepBatches:
             yield list(range(first, first + self.batch))
 
 
+STOP_SIGNALS = ("SIGTERM", "SIGINT")
+
+
 def leave_signals_to_the_trainer(_worker_id: int) -> None:
     """A SIGTERM or SIGINT sent to the whole process group (Ctrl-C, a scheduler's stop, `kill -- -PGID`) must
     reach only the trainer, which saves a checkpoint and then shuts its workers down: a worker that died of the
-    signal first would crash the trainer before it could save."""
+    signal first would crash the trainer before it could save. The worker starts with the signals blocked
+    (`workers_started`), so one that arrives before this runs stays pending and is discarded here."""
     import signal
 
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stops = [getattr(signal, name) for name in STOP_SIGNALS]
+    for sig in stops:
+        signal.signal(sig, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+
+
+def workers_started(loader: DataLoader):
+    """iter(loader) with SIGTERM/SIGINT blocked while its workers are forked: between a worker's start and its
+    worker_init_fn, PyTorch's own SIGTERM handler would let it die of a signal meant for the trainer. The
+    trainer receives a signal that arrived meanwhile as soon as the workers exist."""
+    import signal
+
+    if not loader.num_workers or not hasattr(signal, "pthread_sigmask"):
+        return iter(loader)
+    stops = {getattr(signal, name) for name in STOP_SIGNALS}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        return iter(loader)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def train_loader(cfg: TrainConfig, start: int, rank: int, world: int) -> DataLoader:

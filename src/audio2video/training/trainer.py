@@ -24,7 +24,7 @@ from ..runtime import autocast
 from . import checkpoint as ckpt
 from . import distributed
 from .config import TrainConfig, save_config
-from .data import load_heldout, load_heldout_music, music_library, train_loader
+from .data import load_heldout, load_heldout_music, music_library, train_loader, workers_started
 from .logging import Logger, plot_loss_curve
 from .losses import control_loss, derangement, per_clip_loss, shuffle_hinge, shuffled_loss
 from .net import TrainingNet, init_weights, pair_frames
@@ -147,7 +147,7 @@ class Trainer:
         self.bad_steps, step, last = 0, self.start, {}
         self.data_time = self.compute_time = 0.0
         t_mark = time.perf_counter()
-        for audio, video, controls in train_loader(cfg, self.start, d.rank, d.world):
+        for audio, video, controls in workers_started(train_loader(cfg, self.start, d.rank, d.world)):
             t_data = time.perf_counter()
             self.data_time += t_data - t_mark
             logged = self.train_step(step, audio, video, controls)
