@@ -15,8 +15,8 @@ import av
 import numpy as np
 
 from ..errors import MediaError
-from .audio_frames import (MIN_SAMPLE_RATE, SampleBuffer, Steady, aac_format, first_nonfinite, is_bitrate_estimate,
-                           steady, wav_missing_bytes)
+from .audio_frames import (AAC_CODER, MIN_SAMPLE_RATE, SampleBuffer, Steady, aac_format, first_nonfinite,
+                           is_bitrate_estimate, steady, wav_missing_bytes)
 from .files import AtomicFile, file_problem, reworded
 
 # A decoded stream shorter than this share of its declared duration (and short by over a codec frame) is truncated.
@@ -244,8 +244,7 @@ def audio_frames_from_array(samples: np.ndarray, sample_rate: int, chunk: int = 
     if layout is None:
         raise ValueError("in-memory audio must have 1 or 2 channels")
     for start in range(0, samples.shape[1], chunk):
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + chunk]), format="fltp",
-                                           layout=layout)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + chunk]), "fltp", layout)
         frame.sample_rate = sample_rate
         yield frame
 
@@ -255,8 +254,8 @@ class Mp4Writer:
 
     Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
     at encode time (Lanczos); `preset` is x264's (X264_PRESETS), `threads` caps its threads (None: its own choice).
-    Audio frames (from `decode_frames` or `audio_frames_from_array`) are encoded at their own rate and channel
-    count (see `aac_format`), interleaved with the video as it is written; audio packets (an
+    Audio frames (from `decode_frames` or `audio_frames_from_array`) are encoded (AAC_CODER) at their own rate and
+    channel count (`aac_format`), interleaved with the video as it is written; audio packets (an
     `io.audio_track.CopiedAudio`, iterable and naming its `stream`) are muxed as they are.
     The file appears at `path` only when the writer closes without error.
     """
@@ -299,6 +298,7 @@ class Mp4Writer:
             rate, layout = aac_format(audio_rate, audio_channels)
             self._audio = self._container.add_stream("aac", rate=rate)
             self._audio.layout = layout
+            self._audio.codec_context.options = {"aac_coder": AAC_CODER}
             self._audio_seconds = 0.0
             self._audio_samples = 0
 
