@@ -319,6 +319,21 @@ def _(d, a, mp):
     return Case(gen(a, write_float_wav(d / "nan.wav", x), d / "out.mp4", "-y"), words=("NaN",))
 
 
+@case("generate: with -y, the disk fills up mid-render and the original stays intact")
+def _(d, a, mp):
+    (d / "o.mp4").write_bytes(b"an earlier render")  # the new file fails after it has been started, frames written
+    return Case(gen(a, write_pcm(d / "in.wav", 1, 16000, 3.0), d / "o.mp4", "--size", "256", "-y"), fsize=16_000,
+                words=("o.mp4", "File too large"))
+
+
+@case("export: with -y, the disk fills up and the folder's own files stay intact")
+def _(d, a, mp):
+    (d / "out").mkdir()
+    for name in ("config.json", "model.safetensors"):  # the names the export would replace
+        (d / "out" / name).write_text("an earlier export")
+    return Case(["export", a.ckpt, "-o", d / "out", "-y"], fsize=16_000, words=("model.safetensors", "File too large"))
+
+
 @case("visualize: an existing output is refused without -y")
 def _(d, a, mp):
     (d / "v.mp4").write_bytes(b"an earlier render")

@@ -1,5 +1,7 @@
 """One vocabulary: -o/--output wherever a command writes, -n/--num, --checkpoint defaulting to the shipped model,
 --version; the old spellings still work for a release and each says so in one line on stderr."""
+import argparse
+
 import pytest
 
 from audio2video import __version__
@@ -32,12 +34,32 @@ def test_old_spellings_parse_and_say_what_replaces_them(capsys, argv, dest, valu
     (["compare", "a", "b", "--output", "x"], "output", "x"), (["demo", "-o", "x"], "output", "x"),
     (["synth", "--num", "2", "-o", "x"], "num", 2), (["synth", "-n", "2", "--output", "x"], "num", 2),
     (["export", "ckpt", "-o", "x"], "output", "x"), (["generate", "a.wav", "--output", "x.mp4"], "output", "x.mp4"),
+    (["visualize", "a.wav", "--output", "x.mp4"], "output", "x.mp4"),
     (["generate", "a.wav", "-o", "x.mp4", "--height", "720"], "size", 720),
     (["generate", "a.wav", "-o", "x.mp4", "--size", "720"], "size", 720),
 ])
 def test_new_spellings_are_quiet(capsys, argv, dest, value):
     assert getattr(build_parser().parse_args(argv), dest) == value
     assert not deprecation_lines(capsys.readouterr().err)
+
+
+WRITES = {"generate", "visualize", "synth", "demo", "evaluate", "compare", "export"}  # train writes to --run-dir
+COUNTS = {"synth", "evaluate", "compare"}
+
+
+def test_every_command_speaks_the_one_vocabulary():
+    """-o/--output exactly where a command writes a file or folder, -y/--overwrite wherever it writes (train too),
+    -n/--num wherever there is a count, and no command spells them any other visible way."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        flags = {s: a for a in p._actions for s in a.option_strings}
+        visible = {s for s, a in flags.items() if a.help != argparse.SUPPRESS}
+        assert ({"-o", "--output"} <= visible) == (name in WRITES), name
+        assert ({"-y", "--overwrite"} <= visible) == (name in WRITES | {"train"}), name
+        assert ({"-n", "--num"} <= visible) == (name in COUNTS), name
+        assert not visible & {"--out", "--n", "--output-dir", "--outdir", "--count"}, name
+        if "-o" in flags:
+            assert flags["-o"] is flags["--output"] and flags["-o"].dest == "output", name
 
 
 def test_defaults_stay_what_they_were():
