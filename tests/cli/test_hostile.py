@@ -417,6 +417,22 @@ def _(d, a, mp):
                 words=("terminated by signal 15",), terminate_when=d / "out")
 
 
+@case("generate: a SIGTERM that library code swallowed, then a second one")
+def _(d, a, mp):
+    import audio2video.pipelines.batch as B
+    real = B.load_audio
+
+    def load(*args, **kwargs):
+        try:  # what a Cython module's import does to an exception raised inside it: the first stop is lost
+            signal.raise_signal(signal.SIGTERM)
+        except BaseException:
+            pass
+        signal.raise_signal(signal.SIGTERM)  # asked again, the command must stop
+        return real(*args, **kwargs)
+    mp.setattr(B, "load_audio", load)
+    return Case(gen(a, a.good, d / "o.mp4"), outcome="terminated", words=("terminated by signal 15",))
+
+
 @case("generate: a device (/dev/zero) as input")
 def _(d, a, mp):
     return Case(gen(a, "/dev/zero", d / "o.mp4"), words=("not a regular file",))

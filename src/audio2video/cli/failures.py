@@ -32,8 +32,12 @@ def debug_from_env() -> bool:
 
 
 def _raise_terminated(signum, _frame):
-    for s in TERMINATING:  # a second SIGTERM must not interrupt the cleanup the first one started
-        signal.signal(s, signal.SIG_IGN)
+    """SIGTERM or SIGHUP as `Terminated`. While a stop is being cleaned up (a Terminated or KeyboardInterrupt is
+    the exception in hand), a further signal is dropped: the cleanup under way must not be interrupted.
+    Any other time it raises again, so a stop that library code swallowed (a Cython module's import clears the
+    errors raised inside it) is not lost for good: the next signal ends the command."""
+    if isinstance(sys.exc_info()[1], (Terminated, KeyboardInterrupt)):
+        return
     raise Terminated(signum)
 
 
