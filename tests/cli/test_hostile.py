@@ -395,6 +395,25 @@ def _(d, a, mp):
     return Case(["av-align", write_resolution_change_ts(d / "res.ts")], outcome="ok", words=("res.ts",))
 
 
+@case('generate: an empty string as input (a script\'s unset "$FILE"), not the current folder')
+def _(d, a, mp):
+    write_pcm(d / "song.wav", 1, 16000, 0.5)
+    mp.chdir(d)  # Path("") is ".": this folder's song.wav would be rendered
+    return Case(gen(a, "", d / "out"), words=("INPUT", "empty string"))
+
+
+@case('generate: an empty string as -o, not the current folder')
+def _(d, a, mp):
+    mp.chdir(d)
+    return Case(gen(a, a.good, ""), words=("--output", "empty string"))
+
+
+@case('export: an empty string as -o')
+def _(d, a, mp):
+    mp.chdir(d)
+    return Case(["export", a.ckpt, "-o", "", "-y"], words=("--output", "empty string"))
+
+
 # hangs and leftovers --------------------------------------------------------------------------------------------
 
 @case("generate: a FIFO as input")
@@ -755,3 +774,18 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path, assets, cap
     monkeypatch.setenv("AUDIO2VIDEO_DEBUG", "1")
     assert main(argv) == 70
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_the_torchrun_entry_point_keeps_the_contract(tmp_path):
+    """`python -m audio2video.train`, what torchrun launches, answers as `audio2video train` does: a usage error in
+    one line, and a --run-dir whose name is not UTF-8 printed with escapes when stdout is strict (it was exit 70)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "audio2video.train", *args], capture_output=True, text=True,
+                              env=env, timeout=300)
+    proc = run("--config")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    proc = run("--config", str(TINY), "--run-dir", os.fsencode(tmp_path) + b"/caf\xe9", "-q", *sets(*MICRO))
+    assert proc.returncode == 0, proc.stderr
+    assert "caf\\udce9" in proc.stdout

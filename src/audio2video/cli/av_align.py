@@ -5,6 +5,8 @@ import argparse
 import math
 import sys
 
+from .common import path_text
+
 
 def register(sub) -> None:
     p = sub.add_parser("av-align", help="AV-Align of video files with audio: one score per file and the mean",
@@ -12,7 +14,7 @@ def register(sub) -> None:
                                    "one-to-one matching of librosa onsets and optical-flow peaks within +-1/fps). "
                                    "Works on any video file with an audio track, e.g. other systems' outputs and "
                                    "ground truth. See docs/evaluation.md.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="video files with an audio track")
+    p.add_argument("files", nargs="+", type=path_text, metavar="FILE", help="video files with an audio track")
     p.set_defaults(func=run)
 
 

@@ -5,7 +5,22 @@ import argparse
 import math
 import sys
 
-from ..errors import UserError
+from ..errors import UserError, one_line
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line too (the full usage is one `--help` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def tolerant_streams() -> None:
+    """stdout and stderr escape what they cannot encode: a file name that is not valid UTF-8 must not crash a
+    print (an error at exit 70) when Python's streams are strict (PYTHONIOENCODING=utf-8, a UTF-8 locale)."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def positive_int(text: str) -> int:
@@ -29,6 +44,14 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
     return value
+
+
+def path_text(text: str) -> str:
+    """A file or folder name, never empty: Path("") is the current folder, so `generate "$UNSET" -o out/` would
+    render every media file there and `-o ""` write into it."""
+    if not text:
+        raise argparse.ArgumentTypeError("must name a file or folder, not an empty string")
+    return text
 
 
 OVERWRITE_HELP = ("replace outputs that already exist (default: refuse, before any work starts); the originals stay "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_overwrite, finite_float
+from .common import add_overwrite, finite_float, path_text
 from .deprecated import add_deprecated
 
 
@@ -12,10 +12,12 @@ def register(sub) -> None:
                        description="Make a 12 s procedural music track, render demo.mp4 with the shipped model (or a "
                                    "checkpoint, or an untrained model with --untrained, said plainly), and write a "
                                    "contact sheet PNG.")
-    p.add_argument("-o", "--output", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
-    add_deprecated(p, "--out", "-o/--output", "output", metavar="DIR")
+    p.add_argument("-o", "--output", default="demo_out", type=path_text, metavar="DIR",
+                   help="output folder (default demo_out)")
+    add_deprecated(p, "--out", "-o/--output", "output", type=path_text, metavar="DIR")
     p.add_argument("--seconds", type=finite_float, default=12.0, help="length of the demo track (default 12)")
-    p.add_argument("--checkpoint", metavar="DIR", help="render with this model instead of the shipped one")
+    p.add_argument("--checkpoint", type=path_text, metavar="DIR",
+                   help="render with this model instead of the shipped one")
     p.add_argument("--untrained", action="store_true", help="render with a randomly initialised model")
     add_overwrite(p)
     p.set_defaults(func=run)

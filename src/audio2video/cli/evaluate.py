@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
-from .common import add_device, add_overwrite, add_quiet, finite_float, positive_int
+from .common import add_device, add_overwrite, add_quiet, finite_float, path_text, positive_int
 from .deprecated import add_deprecated
 
 EVALUATE = ("score a checkpoint on held-out clips: metrics.json, report.md, plots",
@@ -18,9 +18,10 @@ COMPARE = ("A/B: the same held-out clips through several checkpoints, paired dif
 
 
 def _add_shared(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", metavar="DIR", help="output folder (required; created; written only on success)")
-    add_deprecated(p, "--out", "-o/--output", "output", metavar="DIR")
-    p.add_argument("--data", default="procedural", metavar="SOURCE",
+    p.add_argument("-o", "--output", type=path_text, metavar="DIR",
+                   help="output folder (required; created; written only on success)")
+    add_deprecated(p, "--out", "-o/--output", "output", type=path_text, metavar="DIR")
+    p.add_argument("--data", default="procedural", type=path_text, metavar="SOURCE",
                    help="'procedural' (default): the engine's held-out set; a video file or folder of video "
                         "files with audio (the first clip of each, resized to the model's frames); or a folder of "
                         "audio files (real music, no ground truth: sync ratio, AV-Align, saturation, artefact "
@@ -46,12 +47,12 @@ def _add_shared(p: argparse.ArgumentParser) -> None:
 
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help=EVALUATE[0], description=EVALUATE[1])
-    p.add_argument("--checkpoint", metavar="DIR",
+    p.add_argument("--checkpoint", type=path_text, metavar="DIR",
                    help="model directory holding config.json + model.safetensors (default: the shipped model)")
     _add_shared(p)
     p.set_defaults(func=run_evaluate)
     p = sub.add_parser("compare", help=COMPARE[0], description=COMPARE[1])
-    p.add_argument("checkpoints", nargs="+", metavar="CKPT", help="model directories; the first is A")
+    p.add_argument("checkpoints", nargs="+", type=path_text, metavar="CKPT", help="model directories; the first is A")
     p.add_argument("--names", nargs="+", metavar="NAME", help="a short name per checkpoint for tables and plots")
     _add_shared(p)
     p.set_defaults(func=run_compare)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
-from .common import add_overwrite
+from .common import add_overwrite, path_text
 from .deprecated import add_deprecated, notice
 
 
@@ -15,9 +15,10 @@ def register(sub) -> None:
                                    "(it loads back as fp32); --onnx adds encode.onnx and decode.onnx for "
                                    "`generate --backend onnxruntime` or any ONNX runtime. The output must be new or "
                                    "empty (or -y); never the checkpoint itself or another training checkpoint.")
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a model or checkpoint directory")
-    p.add_argument("-o", "--output", metavar="DIR", help="the model directory to write (required)")
-    p.add_argument("old_output", nargs="?", metavar="OUT", help=argparse.SUPPRESS)  # the old positional spelling
+    p.add_argument("checkpoint", type=path_text, metavar="CHECKPOINT", help="a model or checkpoint directory")
+    p.add_argument("-o", "--output", type=path_text, metavar="DIR", help="the model directory to write (required)")
+    p.add_argument("old_output", nargs="?", type=path_text, metavar="OUT",  # the old positional spelling
+                   help=argparse.SUPPRESS)
     p.add_argument("--fp16", action="store_true", help="store floating-point tensors as float16")
     p.add_argument("--onnx", action="store_true",
                    help="also write encode.onnx (audio windows -> per-frame features) and decode.onnx (features -> "

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_device, add_encoding, add_overwrite, add_quiet, finite_float, positive_int, report_batch
+from .common import (add_device, add_encoding, add_overwrite, add_quiet, finite_float, path_text, positive_int,
+                     report_batch)
 from .shape_flags import add_shape_flags, shape_options
 
 
@@ -14,11 +15,11 @@ def register(sub) -> None:
                                    "cross-faded, shaped (span, size, aspect, frame rate, look) and encoded as "
                                    "H.264 with the original audio muxed (copied as it is when it is AAC, MP3 or "
                                    "ALAC and not cut; AAC otherwise).")
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
+    p.add_argument("inputs", nargs="+", type=path_text, metavar="INPUT",
                    help="audio or video files FFmpeg can decode (wav, flac, mp3, ogg, opus, m4a, mp4, ...) or folders")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+    p.add_argument("-o", "--output", required=True, type=path_text, metavar="OUTPUT",
                    help="output .mp4 for one input; a folder for several inputs or a folder input")
-    p.add_argument("--checkpoint", metavar="DIR",
+    p.add_argument("--checkpoint", type=path_text, metavar="DIR",
                    help="model directory holding config.json + model.safetensors (default: the shipped model)")
     p.add_argument("--overlap", type=finite_float, default=0.5, metavar="SECONDS",
                    help="seconds shared (and cross-faded) by consecutive 3 s windows (default 0.5)")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from .common import path_text
+
 
 class _ModelKinds:
     """argparse choices read from the model registry when a --kind is checked, so `--help` never imports torch."""
@@ -23,7 +25,8 @@ def register(sub) -> None:
                        description="Print each stage of the model (the shipped one by default) with its output "
                                    "shape and parameter count, the total, and the spec's approximate figures beside "
                                    "the real ones.")
-    p.add_argument("--checkpoint", metavar="DIR", help="a saved model directory (default: the shipped model)")
+    p.add_argument("--checkpoint", type=path_text, metavar="DIR",
+                   help="a saved model directory (default: the shipped model)")
     p.add_argument("--kind", choices=_ModelKinds(), metavar="KIND",
                    help="describe a fresh, untrained model of this kind (hybrid or legacy) at spec size instead")
     p.set_defaults(func=run)

@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ..errors import one_line
 from . import av_align, demo, evaluate, export, generate, info, looks, synth, train, visualize
+from .common import Parser, tolerant_streams
 from .failures import DEBUG_ENV, run_command
 
 COMMANDS = (info, generate, looks, visualize, demo, export, train, synth, evaluate, av_align)  # the order of `--help`
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line too (the full usage is one `--help` away)."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def _add_debug(p: argparse.ArgumentParser, default) -> None:
@@ -38,9 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    for stream in (sys.stdout, sys.stderr):  # a file name that is not valid UTF-8 must not crash a print
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+    tolerant_streams()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # a usage error (its one line is printed) or --help: a code, for callers of main()

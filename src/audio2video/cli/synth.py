@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_overwrite, add_quiet, positive_int, seed_int
+from .common import add_overwrite, add_quiet, path_text, positive_int, seed_int
 
 
 def register(sub) -> None:
@@ -12,7 +12,8 @@ def register(sub) -> None:
                                    ".json metadata and a contact sheet .png (frames above the loudness and onset "
                                    "curves) each.")
     p.add_argument("-n", "--num", type=positive_int, default=8, metavar="N", help="number of samples (default 8)")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("-o", "--output", required=True, type=path_text, metavar="DIR",
+                   help="output folder (created if needed)")
     p.add_argument("--seed", type=seed_int, default=0, help="base seed: sample k of a seed is always the same (default 0)")
     p.add_argument("--style", choices=("audio", "seed"), default="audio",
                    help="audio: the look follows the sound (default); seed: random looks")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_overwrite, add_quiet
+from .common import Parser, add_overwrite, add_quiet, path_text, tolerant_streams
 from .failures import run_command
 
 DESCRIPTION = ("Train on the procedural engine, and on your own music with --set 'data.music=[\"DIR\"]' (no videos "
@@ -12,15 +12,16 @@ DESCRIPTION = ("Train on the procedural engine, and on your own music with --set
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="TOML or YAML config (see configs/); default: built-in defaults")
+    p.add_argument("--config", type=path_text, metavar="FILE",
+                   help="TOML or YAML config (see configs/); default: built-in defaults")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one setting, e.g. --set optim.lr=1e-4 --set model.kind=legacy (repeatable)")
-    p.add_argument("--run-dir", required=True, metavar="DIR",
+    p.add_argument("--run-dir", required=True, type=path_text, metavar="DIR",
                    help="where checkpoints, metrics.jsonl, samples and plots go")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
     add_overwrite(p, help="start a new run in a --run-dir that is not empty: a previous run there is set aside, "
                           "and deleted once the new run has its first checkpoint (put back if it fails before)")
-    p.add_argument("--init-from", metavar="MODEL_DIR",
+    p.add_argument("--init-from", type=path_text, metavar="MODEL_DIR",
                    help="start a new run from a model directory's weights (e.g. src/audio2video/weights/hybrid, the "
                         "shipped model, or any checkpoint) with a fresh optimizer and schedule")
     p.add_argument("--device", help="auto (cuda, then mps, then cpu), cpu, cuda or mps; overrides the config")
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m audio2video.train` (what torchrun launches)."""
-    parser = argparse.ArgumentParser(prog="audio2video.train", description=DESCRIPTION)
+    tolerant_streams()
+    parser = Parser(prog="audio2video.train", description=DESCRIPTION)
     add_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
     args = parser.parse_args(argv)

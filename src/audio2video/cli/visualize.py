@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_encoding, add_overwrite, add_quiet, report_batch
+from .common import add_encoding, add_overwrite, add_quiet, path_text, report_batch
 
 
 def register(sub) -> None:
@@ -13,9 +13,9 @@ def register(sub) -> None:
                                    "teacher: rings that zoom on kicks, petals that twist on hi-hats, spokes "
                                    "thrown out on every onset, coloured by the harmony - natively at --size, "
                                    "seamless over the whole file, with the original audio muxed as AAC.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
+    p.add_argument("inputs", nargs="+", type=path_text, metavar="INPUT",
                    help="audio or video files FFmpeg can decode (wav, flac, mp3, ogg, opus, m4a, mp4, ...) or folders")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+    p.add_argument("-o", "--output", required=True, type=path_text, metavar="OUTPUT",
                    help="output .mp4 for one input; a folder for several inputs or a folder input")
     p.add_argument("--size", type=int, default=512, metavar="PIXELS",
                    help="frame size, drawn natively (not upscaled), even, 16-4096 (default 512)")
