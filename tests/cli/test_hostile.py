@@ -408,6 +408,17 @@ def _(d, a, mp):
     return Case(gen(a, a.good, ""), words=("--output", "empty string"))
 
 
+@case("generate: an output name of 255 bytes, the most a file system takes, is written")
+def _(d, a, mp):
+    out = d / ("x" * 251 + ".mp4")  # its temporary's name must not be longer than the limit
+    return Case(gen(a, a.good, out), outcome="ok", check=lambda: out.is_file() or pytest.fail("no output"))
+
+
+@case("synth: an output folder name of 255 bytes")
+def _(d, a, mp):
+    return Case(["synth", "-n", "1", "-o", d / ("s" * 255), "-q"], outcome="ok")
+
+
 @case('export: an empty string as -o')
 def _(d, a, mp):
     mp.chdir(d)

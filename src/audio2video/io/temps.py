@@ -35,10 +35,16 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _prefix(beside: Path) -> str:
+    """`.NAME.`, with NAME cut to 48 characters: a temporary's name must fit where its target's fits (255 bytes on
+    most file systems; the random part and the suffix add 14), or a valid output of 250 bytes would be refused."""
+    return f".{beside.name[:48]}."
+
+
 def new_file(beside: Path, suffix: str) -> Path:
     """A new, empty, hidden temporary file in `beside`'s folder, registered as pending."""
     with signals_held():
-        fd, name = tempfile.mkstemp(prefix=f".{beside.name}.", suffix=suffix, dir=beside.parent)
+        fd, name = tempfile.mkstemp(prefix=_prefix(beside), suffix=suffix, dir=beside.parent)
         os.close(fd)
         PENDING.add(Path(name))
     return Path(name)
@@ -47,7 +53,7 @@ def new_file(beside: Path, suffix: str) -> Path:
 def new_dir(beside: Path) -> Path:
     """A new, hidden temporary folder in `beside`'s folder, registered as pending."""
     with signals_held():
-        name = tempfile.mkdtemp(prefix=f".{beside.name}.", dir=beside.parent)
+        name = tempfile.mkdtemp(prefix=_prefix(beside), dir=beside.parent)
         PENDING.add(Path(name))
     return Path(name)
 
