@@ -528,6 +528,11 @@ def _(d, a, mp):
     return Case(argv, words=("no audio files",), check=again)
 
 
+for _music, _words in (("~no-such-user-here/music", ("no such user",)), ("/dev/zero", ("/dev/zero", "not a regular file"))):
+    case(f"train: data.music names {_music}")(lambda d, a, mp, m=_music, w=_words: Case(
+        ["train", "--config", TINY, "--run-dir", d / "run", "-q", *sets(*MICRO, f'data.music=["{m}"]')], words=w))
+
+
 def fake_run(run: Path, state) -> Path:
     """A run directory as `train` leaves it (config.yaml, a checkpoint), with `state` as its train_state.pt."""
     cfg = load_config(TINY, MICRO)

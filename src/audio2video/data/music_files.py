@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..io.files import AUDIO_SUFFIXES
+from ..io.files import AUDIO_SUFFIXES, file_problem
 from .clip import ClipSpec
 from .controls import control_signals
 from .features import FeatureTimeline
@@ -44,14 +44,19 @@ def find_audio_files(paths: list[str | Path]) -> list[Path]:
     """Audio files among `paths` (files as given, folders searched recursively), sorted, without repeats."""
     found: set[Path] = set()
     for item in paths:
-        p = Path(item).expanduser()
+        try:
+            p = Path(item).expanduser()
+        except RuntimeError:  # ~user of a user this machine does not know
+            raise UserError(f"{item}: no such user's home folder (data.music)") from None
         if p.is_dir():
             found.update(f.resolve() for f in p.rglob("*")
                          if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in AUDIO_SUFFIXES)
         elif p.is_file():
             found.add(p.resolve())
         else:
-            raise UserError(f"{p}: no such file or folder (data.music)")
+            problem = file_problem(p)
+            raise UserError(f"{p}: {'no such file or folder' if problem in (None, 'no such file') else problem} "
+                            "(data.music)")
     return sorted(found)
 
 
