@@ -623,6 +623,12 @@ def _(d, a, mp):
     return Case(["generate", a.good, "-o", d / "o.mp4", "--checkpoint", ckpt, "-q"], words=("clip_seconds", "finite"))
 
 
+@case("config.json: lists nested 100,000 deep")
+def _(d, a, mp):
+    ckpt = edited_checkpoint(d, a, lambda t: "[" * 100_000 + "]" * 100_000)
+    return Case(["info", "--checkpoint", ckpt], words=("config.json", "nested too deeply"))
+
+
 @case('config.json: "frame_size": 65536 (275 GB from a 600-byte file)')
 def _(d, a, mp):
     ckpt = edited_checkpoint(d, a, lambda t: t.replace('"frame_size": 32', '"frame_size": 65536'))

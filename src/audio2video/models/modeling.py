@@ -124,6 +124,8 @@ def read_config(directory: str | Path) -> ModelConfig:
         return ModelConfig.from_dict(config)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: nested too deeply to be a model config") from None
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: not an audio2video model config ({e})") from None
 
