@@ -623,6 +623,12 @@ def _(d, a, mp):
     return Case(["generate", a.good, "-o", d / "o.mp4", "--checkpoint", ckpt, "-q"], words=("clip_seconds", "finite"))
 
 
+@case('config.json: "layers": 100000 beside small weights (minutes to build, then refused)')
+def _(d, a, mp):
+    ckpt = edited_checkpoint(d, a, lambda t: t.replace('"layers": 1,', '"layers": 100000,'))
+    return Case(["info", "--checkpoint", ckpt], words=("does not match", "the file holds"))
+
+
 @case("config.json: lists nested 100,000 deep")
 def _(d, a, mp):
     ckpt = edited_checkpoint(d, a, lambda t: "[" * 100_000 + "]" * 100_000)

@@ -167,10 +167,12 @@ def test_checkpoint_errors(tmp_path):
         load_model(tmp_path / "bad-json")
     AudioToVideoNet(tiny_config()).save_pretrained(tmp_path / "mismatch")
     meta = json.loads((tmp_path / "mismatch" / "config.json").read_text())
-    meta["config"]["ff_dim"] = 128
-    (tmp_path / "mismatch" / "config.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match="does not match model.safetensors.*wrong shape"):
-        load_model(tmp_path / "mismatch")
+    # a config needing more weights than the file holds is refused before the model is built; else by shapes
+    for ff_dim, detail in ((128, "the file holds 23,026"), (32, "wrong shape")):
+        meta["config"]["ff_dim"] = ff_dim
+        (tmp_path / "mismatch" / "config.json").write_text(json.dumps(meta))
+        with pytest.raises(CheckpointError, match=f"does not match model.safetensors.*{detail}"):
+            load_model(tmp_path / "mismatch")
 
 
 def test_info_table_lists_every_stage_and_the_spec_figures():
@@ -202,6 +204,8 @@ def test_least_weights_is_a_close_lower_bound(kind, changes):
     model = build_model(cfg)
     real = sum(t.numel() for t in [*model.parameters(), *model.buffers()])
     assert 0.95 * real <= cfg.least_weights() <= real
+    saved = sum(t.numel() for t in model.state_dict().values())  # what model.safetensors holds
+    assert 0.95 * saved <= cfg.least_weights(saved=True) <= saved
 
 
 def test_a_config_too_big_for_memory_is_refused_without_building_it():

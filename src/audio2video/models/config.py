@@ -97,22 +97,24 @@ class ModelConfig:
             lengths.append(n)
         return lengths
 
-    def least_weights(self) -> int:
+    def least_weights(self, saved: bool = False) -> int:
         """A lower bound of the numbers the model holds (parameters and buffers), from the sizes alone: the weight
         matrices of every layer the config sizes, biases and norms aside. Nothing is allocated or built, so a
         config.json asking for a 275 GB model is refused in microseconds (models.modeling.build_model);
-        tests/models/test_models.py checks it stays within a few percent of the real models' count."""
+        tests/models/test_models.py checks it stays within a few percent of the real models' count. With
+        `saved`, of what model.safetensors holds (the tables the model computes, positions and the log-mel
+        filter bank, aside): a weights file holding fewer numbers cannot belong to this config."""
         d, widths = self.d_model, (1, *self.encoder_channels)
         n = sum(a * b * k for a, b, k in zip(widths, widths[1:], self.encoder_kernels))
         if self.kind == "legacy":
             dims = (d, *self.mlp_hidden, 3 * self.frame_size ** 2)
             return n + sum(a * b for a, b in zip(dims, dims[1:]))
         chans = (self.seed_channels, *self.decoder_channels, 3)
-        n += self.pos_max_len * d + self.layers * (4 * d * d + 2 * d * self.ff_dim)
+        n += (0 if saved else self.pos_max_len * d) + self.layers * (4 * d * d + 2 * d * self.ff_dim)
         n += d * self.seed_channels * self.seed_size ** 2 + sum(16 * a * b for a, b in zip(chans, chans[1:]))
         if self.audio_features == "logmel":  # its filter bank and window (buffers) and projection
             n_fft = int(0.025 * self.sample_rate)
-            n += 41 * (n_fft // 2 + 1) + 3 * d * (80 + d)
+            n += (0 if saved else 41 * (n_fft // 2 + 1)) + 3 * d * (80 + d)
         return n
 
     def validate(self) -> None:

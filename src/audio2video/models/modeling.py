@@ -7,10 +7,11 @@ the concrete classes.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -95,11 +96,16 @@ def least_memory(config: ModelConfig) -> int:
     return 4 * (config.least_weights() + config.num_samples + config.frames * 3 * config.frame_size ** 2)
 
 
+def require_model_memory(config: ModelConfig) -> None:
+    """Refuse (ConfigError) a config whose weights and one clip would not fit in the memory available."""
+    require_memory(least_memory(config), f"the model config ({config.kind}, {config.frames} frames of "
+                                         f"{config.frame_size}x{config.frame_size}, {config.num_samples} samples)")
+
+
 def build_model(config: ModelConfig) -> VideoModel:
     """A freshly initialised model of the kind `config` names; refused (ConfigError) when its weights and one clip
     would not fit in the memory available."""
-    require_memory(least_memory(config), f"the model config ({config.kind}, {config.frames} frames of "
-                                         f"{config.frame_size}x{config.frame_size}, {config.num_samples} samples)")
+    require_model_memory(config)
     return _REGISTRY[config.kind](config)
 
 
@@ -156,6 +162,12 @@ def load_model(directory: str | Path | None = None, map_location: str | torch.de
     if not weights.is_file():
         raise CheckpointError(f"{directory}: no {WEIGHTS_NAME} in the checkpoint directory")
     try:
+        require_model_memory(config)
+        held = _numbers_in(weights)
+        need = config.least_weights(saved=True)
+        if held < need:  # refused before building: 100,000 layers in a small config.json took minutes to build
+            raise CheckpointError(f"{directory}: {CONFIG_NAME} does not match {WEIGHTS_NAME} (its sizes need at "
+                                  f"least {need:,} weights; the file holds {held:,})")
         model = build_model(config)
     except ConfigError as e:
         raise CheckpointError(f"{directory / CONFIG_NAME}: {e}") from None
@@ -178,6 +190,15 @@ def load_model(directory: str | Path | None = None, map_location: str | torch.de
             raise CheckpointError(f"{weights}: tensor {name} holds NaN or Inf values")
     model.load_state_dict(state)
     return model.to(map_location).eval()
+
+
+def _numbers_in(weights: Path) -> int:
+    """How many numbers a safetensors file holds, from its header (no tensor is read)."""
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{weights}: corrupt or unreadable weights ({_first_line(e)})") from None
 
 
 def _first_line(e: Exception) -> str:
