@@ -528,7 +528,8 @@ def _(d, a, mp):
     return Case(argv, words=("no audio files",), check=again)
 
 
-for _music, _words in (("~no-such-user-here/music", ("no such user",)), ("/dev/zero", ("/dev/zero", "not a regular file"))):
+for _music, _words in (("~no-such-user-here/music", ("no such user",)),
+                       ("/dev/zero", ("/dev/zero", "not a regular file"))):
     case(f"train: data.music names {_music}")(lambda d, a, mp, m=_music, w=_words: Case(
         ["train", "--config", TINY, "--run-dir", d / "run", "-q", *sets(*MICRO, f'data.music=["{m}"]')], words=w))
 
@@ -639,6 +640,38 @@ def _(d, a, mp):
 def _(d, a, mp):
     ckpt = edited_checkpoint(d, a, lambda t: t.replace('"frame_size": 32', '"frame_size": 65536'))
     return Case(["info", "--checkpoint", ckpt], words=("config.json", "needs at least", "GB of memory"))
+
+
+def onnx_checkpoint(d: Path, a: Assets, graph: Callable[[Path], None]) -> Path:
+    """A copy of the tiny checkpoint with its ONNX export (`export --onnx`), then `graph(out)` done to it."""
+    pytest.importorskip("onnxruntime")
+    from audio2video.models import load_model
+    from audio2video.models.onnx import save_onnx
+
+    out = edited_checkpoint(d, a, lambda t: t)
+    save_onnx(load_model(out), out)
+    graph(out)
+    return out
+
+
+@case("generate --backend onnxruntime: a truncated encode.onnx")
+def _(d, a, mp):
+    def cut(out):
+        (out / "encode.onnx").write_bytes((out / "encode.onnx").read_bytes()[:3000])
+    ckpt = onnx_checkpoint(d, a, cut)
+    return Case(["generate", a.good, "-o", d / "o.mp4", "--checkpoint", ckpt, "-q", "--backend", "onnxruntime"],
+                words=("encode.onnx", "not a readable ONNX graph"))
+
+
+@case("generate --backend onnxruntime: another model's encode.onnx")
+def _(d, a, mp):
+    def swap(out):
+        from audio2video.models.onnx import export_graphs
+        other = build_model(tiny_config(encoder_channels=(8, 16, 16, 64)))
+        (out / "encode.onnx").write_bytes(export_graphs(other)["encode.onnx"])
+    ckpt = onnx_checkpoint(d, a, swap)
+    return Case(["generate", a.good, "-o", d / "o.mp4", "--checkpoint", ckpt, "-q", "--backend", "onnxruntime"],
+                words=("encode.onnx", "config.json implies"))
 
 
 for _device in ("meta", "hpu"):

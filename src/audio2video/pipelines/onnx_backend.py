@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import UserError
+from ..errors import CheckpointError, UserError
 from ..models import VideoModel
 from ..models.config import ModelConfig
 from ..models.onnx import DECODE_NAME, ENCODE_NAME, export_graphs, has_onnx, load_graphs
@@ -29,7 +29,10 @@ def import_onnxruntime():
 class OnnxEngine(Engine):
     name = "onnxruntime"
 
-    def __init__(self, graphs: dict[str, bytes], config: ModelConfig, threads: int | None = None):
+    def __init__(self, graphs: dict[str, bytes], config: ModelConfig, threads: int | None = None,
+                 source: Path | None = None):
+        """`source`: the directory the graphs were read from (a user's files: a corrupt or foreign graph is a
+        CheckpointError naming it), or None for graphs exported in this process."""
         ort = import_onnxruntime()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -39,8 +42,21 @@ class OnnxEngine(Engine):
         options.intra_op_num_threads = threads or max(1, cores // self.workers)
         options.inter_op_num_threads = 1
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
-        self.encoder = ort.InferenceSession(graphs[ENCODE_NAME], options, providers=providers)
-        self.decoder = ort.InferenceSession(graphs[DECODE_NAME], options, providers=providers)
+        signatures = {ENCODE_NAME: (("audio", (None, 1, config.num_samples)),
+                                    ("features", (None, config.frames, config.d_model))),
+                      DECODE_NAME: (("features", (None, config.d_model)), ("frames", (None, None, None, 3)))}
+        sessions = {}
+        for name, signature in signatures.items():
+            try:
+                sessions[name] = ort.InferenceSession(graphs[name], options, providers=providers)
+            except Exception as e:  # noqa: BLE001 - onnxruntime's errors share no base class but Exception
+                if source is None:
+                    raise
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                raise CheckpointError(f"{Path(source) / name}: not a readable ONNX graph ({first})") from None
+            if source is not None:
+                _check_signature(sessions[name], signature, Path(source) / name)
+        self.encoder, self.decoder = sessions[ENCODE_NAME], sessions[DECODE_NAME]
         self.config = config
         self.threads = options.intra_op_num_threads
         self.provider = self.decoder.get_providers()[0]
@@ -51,8 +67,9 @@ class OnnxEngine(Engine):
     def from_model(cls, model: VideoModel, directory: str | Path | None = None) -> "OnnxEngine":
         """From `directory`'s export (`audio2video export --onnx`) if it has one, else exported now, in memory."""
         import_onnxruntime()
-        graphs = load_graphs(directory) if has_onnx(directory) else export_graphs(model)
-        return cls(graphs, model.config)
+        if has_onnx(directory):
+            return cls(load_graphs(directory), model.config, source=Path(directory))
+        return cls(export_graphs(model), model.config)
 
     def features(self, audio: torch.Tensor) -> torch.Tensor:
         x = np.ascontiguousarray(audio.detach().cpu().numpy(), dtype=np.float32)
@@ -71,3 +88,14 @@ class OnnxEngine(Engine):
 
     def describe(self) -> str:
         return f"onnxruntime ({self.provider}), {self.workers} decoder thread{'s' * (self.workers > 1)} x {self.threads} intra-op"
+
+
+def _check_signature(session, signature: tuple, path: Path) -> None:
+    """Refuse a graph whose input or output is not the one the model's config.json implies (None: any size)."""
+    for (name, dims), arg in zip(signature, (session.get_inputs()[0], session.get_outputs()[0])):
+        fits = arg.name == name and len(arg.shape) == len(dims) and all(
+            want is None or not isinstance(got, int) or got == want for got, want in zip(arg.shape, dims))
+        if not fits:
+            shape = ", ".join("N" if d is None else str(d) for d in dims)
+            raise CheckpointError(f"{path}: its {arg.name} {list(arg.shape)} is not the {name} ({shape}) that "
+                                  "the model's config.json implies; re-run `audio2video export` with --onnx")
