@@ -636,6 +636,13 @@ def _(d, a, mp):
     return Case(["info", "--checkpoint", ckpt], words=("config.json", "nested too deeply"))
 
 
+@case("train --config: a YAML list nested 50,000 deep")
+def _(d, a, mp):
+    cfg = d / "deep.yaml"
+    cfg.write_text("steps: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    return Case(["train", "--config", cfg, "--run-dir", d / "run"], words=("deep.yaml", "nested too deeply"))
+
+
 @case('config.json: "frame_size": 65536 (275 GB from a 600-byte file)')
 def _(d, a, mp):
     ckpt = edited_checkpoint(d, a, lambda t: t.replace('"frame_size": 32', '"frame_size": 65536'))

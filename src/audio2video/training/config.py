@@ -162,6 +162,8 @@ def read_file(path: str | Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: config files are .toml or .yaml, not {path.suffix or 'no suffix'}")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: cannot parse ({str(e).splitlines()[0]})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a table of settings")
     return data
@@ -197,7 +199,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     for key, unused in RETIRED.items():
         if key in data and data[key] == unused:
             del data[key]
-    config = build(TrainConfig, data)
+    try:
+        config = build(TrainConfig, data)
+    except RecursionError:
+        raise ConfigError(f"{path or 'the --set values'}: nested too deeply to be a config") from None
     config.validate()
     return config
 
