@@ -53,9 +53,12 @@ def with_pts(frames):
         yield frame
 
 
-def write_audio(path: Path, seconds: float = 2.0, rate: int = 44100, channels: int = 2) -> Path:
-    """A real audio file in the format its suffix names, written by FFmpeg's encoders."""
-    fmt, codec = AUDIO_CODECS[path.suffix]
+def write_audio(path: Path, seconds: float = 2.0, rate: int = 44100, channels: int = 2, codec: str | None = None
+                ) -> Path:
+    """A real audio file in the format its suffix names, written by FFmpeg's encoders (`codec` instead of the
+    suffix's usual one, e.g. "alac" in an .m4a)."""
+    fmt, usual = AUDIO_CODECS[path.suffix]
+    codec = codec or usual
     samples = tone(seconds, rate, channels)
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate)

@@ -44,24 +44,8 @@ def test_mp3_is_copied(tmp_path, tiny_checkpoint):
     assert 2.0 <= info["audio_seconds"] < 2.0 + 1152 / 44100
 
 
-def write_alac(path: Path, seconds: float, rate: int = 44100) -> Path:
-    """Apple Lossless in an .m4a, as iTunes rips it (FFmpeg's ALAC encoder)."""
-    from audio2video.io.media import audio_frames_from_array
-    from conftest import tone, with_pts
-
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("alac", rate=rate)
-        stream.layout = "stereo"
-        for frame in with_pts(audio_frames_from_array(tone(seconds, rate, 2), rate, chunk=4096)):
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
-
-
 def test_alac_is_copied(tmp_path, tiny_checkpoint):
-    src = write_alac(tmp_path / "song.m4a", seconds=2.0)
+    src = write_audio(tmp_path / "song.m4a", seconds=2.0, codec="alac")  # Apple Lossless, as iTunes rips it
     info = generate(src, tmp_path / "out.mp4", tiny_checkpoint)
     assert info["audio_codec"] == "alac" and info["audio_rate"] == 44100 and info["audio_channels"] == 2
     assert packets(tmp_path / "out.mp4") == packets(src), "lossless and copied: not re-encoded as AAC"
