@@ -8,6 +8,7 @@ Each item is (audio, video, controls): controls are the teacher's per-frame cont
 """
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..data.music_files import MusicLibrary, music_sample
 from ..data.procedural import EngineConfig, engine_config_for, heldout_set, make_sample
 from ..models import ClipSizeError
 from .config import ConfigError, TrainConfig
+from .signals import STOP_SIGNALS
 
 
 def engine_config(cfg: TrainConfig) -> EngineConfig:
@@ -81,33 +83,24 @@ class StepBatches:
             yield list(range(first, first + self.batch))
 
 
-STOP_SIGNALS = ("SIGTERM", "SIGINT")
-
-
 def leave_signals_to_the_trainer(_worker_id: int) -> None:
     """A SIGTERM or SIGINT sent to the whole process group (Ctrl-C, a scheduler's stop, `kill -- -PGID`) must
     reach only the trainer, which saves a checkpoint and then shuts its workers down: a worker that died of the
     signal first would crash the trainer before it could save. The worker starts with the signals blocked
     (`workers_started`), so one that arrives before this runs stays pending and is discarded here."""
-    import signal
-
-    stops = [getattr(signal, name) for name in STOP_SIGNALS]
-    for sig in stops:
+    for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def workers_started(loader: DataLoader):
     """iter(loader) with SIGTERM/SIGINT blocked while its workers are forked: between a worker's start and its
     worker_init_fn, PyTorch's own SIGTERM handler would let it die of a signal meant for the trainer. The
     trainer receives a signal that arrived meanwhile as soon as the workers exist."""
-    import signal
-
     if not loader.num_workers or not hasattr(signal, "pthread_sigmask"):
         return iter(loader)
-    stops = {getattr(signal, name) for name in STOP_SIGNALS}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         return iter(loader)
     finally:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import signal
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # end a run with a checkpoint (Ctrl-C, a scheduler's stop)
+
+
 class TrainingStopped(Exception):
     """Training stopped on a signal after saving a checkpoint. The CLI exits with 128 + signum; a Python caller
     may catch it and carry on (train() never exits the interpreter)."""
@@ -19,7 +22,7 @@ class StopSignal:
     def __init__(self):
         self.signum: int | None = None
         self.previous = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             self.previous[sig] = signal.signal(sig, self._handle)
 
     def _handle(self, signum, _frame):
