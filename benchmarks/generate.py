@@ -248,13 +248,14 @@ def main() -> None:
         report["eager_forward_only_short"] = {"windows": len(windows), "seconds": round(eager_forward, 2),
                                               "x_real_time": round(args.seconds / eager_forward, 2)}
 
-        gen = ["generate", str(short), "-o", str(tmp / "short.mp4"), "--checkpoint", ckpt, "-q"]
-        e2e = end_to_end(gen, args.seconds)
+        def gen(out: str, *extra: str) -> list[str]:
+            return ["generate", str(short), "-o", str(tmp / out), "--checkpoint", ckpt, "-q", *extra]
+
+        e2e = end_to_end(gen("short.mp4"), args.seconds)
         e2e["x_faster_than_eager_forward_only"] = round(eager_forward / e2e["seconds"], 2)
         report["generate_short"] = e2e
         # the same with x264's own default preset (what generate used before --preset defaulted to veryfast)
-        medium = gen[:3] + [str(tmp / "medium.mp4")] + gen[4:] + ["--preset", "medium"]
-        report["generate_short_preset_medium"] = end_to_end(medium, args.seconds)
+        report["generate_short_preset_medium"] = end_to_end(gen("medium.mp4", "--preset", "medium"), args.seconds)
         report["generate_short_eager_pixel"] = end_to_end(["library", str(short), str(tmp / "before.mp4"), ckpt],
                                                      args.seconds)
         if not args.no_onnx:
