@@ -7,7 +7,9 @@ Prints JSON. Every figure is measured in this run, against baselines measured in
   and a 3x3 convolution of 128 channels (oneDNN, channels-last): on CPUs where MKL takes a narrower vector
   path than oneDNN (AMD with AVX-512), the matmul alone is not the machine's limit;
 - the plain eager model (`model(audio)`, all 90 frames of each window decoded, no tricks) at batch 1 and 8, and
-  its forward passes alone over every window of the 60 s input;
+  its forward passes alone over every window of the 60 s input (at batch 1 and 8; the faster is the baseline);
+- each layer of the fast decoder on one thread, against a one-thread 3x3 convolution, and each transposed
+  convolution also in its parity form;
 - the fast path's seconds per window for the same work (encode one window, decode its 90 frames), its
   GFLOP/s (the eager model's FLOP count / time) and fraction of the ceiling (on a GPU: clips/s, bf16 autocast,
   64 windows a batch, against the bf16 matmul rate);
@@ -166,6 +168,68 @@ def per_window(model, engine, flops: float, ceiling: float) -> dict:
             "gflops": round(flops / seconds / 1e9, 1), "fraction_of_ceiling": round(flops / seconds / 1e9 / ceiling, 3)}
 
 
+def decoder_layers(engine, frames: int = 16) -> dict | None:
+    """Each layer of the fast decoder on one thread (generate runs one single-threaded decoder per core), `frames`
+    frames a convolution call, against a one-thread 3x3 convolution; each transposed convolution also in the parity
+    form the last layer uses (a 2x2 convolution to 4x the channels), to show which form is faster where. CPU with
+    oneDNN's fused ops only."""
+    import torch
+
+    from audio2video.models.fast import _parity_weight, fused_ops_available
+
+    if engine.fast is None or engine.device.type != "cpu" or not fused_ops_available():
+        return None
+    dec = engine.fast.decoder
+    mkl = torch.ops.mkldnn
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ceiling = conv_rate()
+        layers = []
+
+        def add(name: str, fn, flop: float = 0.0, n: int = frames, **extra) -> None:
+            s = timed(fn, 5)
+            entry = {"layer": name, "ms_per_frame": round(s / n * 1e3, 4), **extra}
+            if flop:
+                entry.update(gflops=round(flop / s / 1e9, 1), fraction_of_conv=round(flop / s / 1e9 / ceiling, 3))
+            layers.append(entry)
+
+        with torch.no_grad():
+            # the seed Linear runs on `decode_chunk` frames at once in generate (its 16 MB weight read once for them)
+            many = torch.randn(engine.decode_chunk, engine.config.d_model)
+            add(f"seed Linear, a matmul ({len(many)} frames a call)", lambda: dec.seeds(many),
+                2 * dec.seed_weight.numel() * len(many), len(many))
+            feats = many[:frames]
+            x = dec.seeds(feats)
+            for i, (w, b, norm) in enumerate(zip(dec.weights, dec.biases, dec.norms), 1):
+                x_in = x
+                y = mkl._convolution_transpose_pointwise(x_in, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "gelu", [],
+                                                         "none")
+                flop = 2 * y[0].numel() * w.shape[0] * 4 * frames   # 4 taps per output pixel (k4, s2)
+                pw = _parity_weight(w).contiguous()
+                pb = b.repeat(4)
+                add(f"ConvTranspose2d {w.shape[0]}->{w.shape[1]} + GELU", lambda: mkl._convolution_transpose_pointwise(
+                    x_in, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "gelu", [], "none"), flop,
+                    parity_form_ms_per_frame=round(timed(lambda: mkl._convolution_pointwise(
+                        x_in, pw, pb, [1, 1], [1, 1], [1, 1], 1, "gelu", [], "none"), 5) / frames * 1e3, 4))
+                add(f"BatchNorm {w.shape[1]}", lambda: norm(y))
+                x = norm(y)
+            x_in = x
+            p = mkl._convolution_pointwise(x_in, dec.last_weight, dec.last_bias, [1, 1], [1, 1], [1, 1], 1,
+                                           "sigmoid", [], "")
+            cin = dec.last_weight.shape[1]
+            add(f"last layer {cin}->{dec.out_channels}, parity form + sigmoid", lambda: mkl._convolution_pointwise(
+                x_in, dec.last_weight, dec.last_bias, [1, 1], [1, 1], [1, 1], 1, "sigmoid", [], ""),
+                2 * frames * (2 * (p.shape[-1] - 1)) ** 2 * dec.out_channels * cin * 4)
+            out = torch.empty(frames, 2 * (p.shape[-1] - 1), 2 * (p.shape[-1] - 1), dec.out_channels, dtype=torch.uint8)
+            add("to uint8 + interleave", lambda: dec.assemble(p.float().mul_(255).round_().to(torch.uint8), out))
+            total = timed(lambda: engine.fast.frames_uint8(many, engine.conv_chunk), 3) / len(many) * frames
+    finally:
+        torch.set_num_threads(threads)
+    return {"threads": 1, "frames_per_call": frames, "conv_ceiling_1_thread_gflops": round(ceiling, 1),
+            "whole_decoder_ms_per_frame": round(total / frames * 1e3, 4), "layers": layers}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", help="model directory (default: a fresh spec-size hybrid, level + logmel)")
@@ -229,6 +293,7 @@ def main() -> None:
         report["fast_engine"] = fast.describe()
         report["fast"] = per_window(model, fast, flops, ceiling)
         report["fast"]["fraction_of_matmul"] = round(report["fast"]["gflops"] / matmul, 3)
+        report["fast_decoder_layers"] = decoder_layers(fast)
         report["fast"]["speedup_vs_eager_batch1"] = round(eager["batch1"]["s_per_window"]
                                                           / report["fast"]["s_per_window"], 2)
 
@@ -239,13 +304,18 @@ def main() -> None:
         audio = np.zeros(int(args.seconds * cfg.sample_rate), np.float32)
         windows = np.stack(list(audio_windows(audio, plan, cfg.sample_rate, cfg.fps, cfg.num_samples)))
         torch.set_num_threads(eager_threads)
-        t = time.perf_counter()
-        with torch.no_grad():
-            for i in range(0, len(windows), 8):
-                model(torch.from_numpy(windows[i:i + 8]).unsqueeze(1).to(device))
-        sync()
-        eager_forward = time.perf_counter() - t
-        report["eager_forward_only_short"] = {"windows": len(windows), "seconds": round(eager_forward, 2),
+        # the forward passes alone at batch 1 and at batch 8: the faster is the baseline (on a CPU, batch 8's
+        # activations outgrow the caches and batch 1 wins)
+        forward = {}
+        for batch in (1, 8):
+            t = time.perf_counter()
+            with torch.no_grad():
+                for i in range(0, len(windows), batch):
+                    model(torch.from_numpy(windows[i:i + batch]).unsqueeze(1).to(device))
+            sync()
+            forward[f"batch{batch}_seconds"] = round(time.perf_counter() - t, 2)
+        eager_forward = min(forward.values())
+        report["eager_forward_only_short"] = {"windows": len(windows), **forward, "seconds": eager_forward,
                                               "x_real_time": round(args.seconds / eager_forward, 2)}
 
         def gen(out: str, *extra: str) -> list[str]:
