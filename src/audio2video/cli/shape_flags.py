@@ -1,5 +1,5 @@
 """The flags that shape `generate`'s output: span, size, aspect, fill, frame rate and look (pipelines.shape,
-pipelines.looks)."""
+pipelines.looks); the span flags also serve `visualize`."""
 from __future__ import annotations
 
 import argparse
@@ -20,17 +20,22 @@ def parse_time(text: str) -> float:
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds) * scale
 
 
+def add_span_flags(p) -> None:
+    """--start and --duration: the part of the input to render (generate, visualize)."""
+    p.add_argument("--start", type=parse_time, default=0.0, metavar="TIME",
+                   help="start this far into the input, as FFmpeg's -ss (seconds or [HH:]MM:SS[.ms]; default 0)")
+    p.add_argument("--duration", type=parse_time, metavar="TIME",
+                   help="render this much of the input, as FFmpeg's -t (default: to the end); the audio is cut to "
+                        "the same span")
+
+
 def add_shape_flags(p: argparse.ArgumentParser) -> None:
     from ..pipelines.looks import LOOKS
     from ..pipelines.shape import FILLS
 
     g = p.add_argument_group("output shape", "the part of the input, the frame's size and aspect, the frame rate "
                                              "and the look (the model itself always makes square frames at 30 fps)")
-    g.add_argument("--start", type=parse_time, default=0.0, metavar="TIME",
-                   help="start this far into the input, as FFmpeg's -ss (seconds or [HH:]MM:SS[.ms]; default 0)")
-    g.add_argument("--duration", type=parse_time, metavar="TIME",
-                   help="render this much of the input, as FFmpeg's -t (default: to the end); the audio is cut to "
-                        "the same span")
+    add_span_flags(g)
     g.add_argument("--aspect", metavar="W:H",
                    help="output aspect ratio: 16:9, 9:16, 1:1 or any W:H (default 1:1, or that of --width/--height)")
     g.add_argument("--size", "--height", dest="size", type=int, metavar="PIXELS",

@@ -2,7 +2,8 @@
 
 The song's feature timeline is computed in pieces (`data.song`), then frames are drawn natively at the
 requested size, a block at a time, each block with the context it depends on, so the video is seamless and
-memory stays bounded whatever the song's length. The original audio is muxed as AAC, as `generate` does.
+memory stays bounded whatever the song's length. The original audio is muxed as `generate` does it (copied when
+its codec allows, else AAC), cut to the same span when only part of the song is drawn.
 """
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from tqdm import tqdm
 from ..data import ClipSpec
 from ..data.song import render_song, song_features
 from ..errors import UserError
+from ..io.audio_track import audio_for_mp4
 from ..io.frames import to_uint8
-from ..io.media import DEFAULT_PRESET, X264_PRESETS, AudioInfo, Mp4Writer, decode_frames, load_audio
+from ..io.media import DEFAULT_PRESET, X264_PRESETS, AudioInfo, Mp4Writer, load_audio
+from .shape import cut_span
 
 SAMPLE_RATE, FPS = 16000, 30
 BLOCK_FRAMES = 30
@@ -26,6 +29,8 @@ BLOCK_FRAMES = 30
 @dataclass
 class VisualizeOptions:
     size: int = 512                  # frame size in pixels, drawn natively
+    start: float = 0.0               # seconds into the input
+    duration: float | None = None    # seconds to draw; None: to the end of the input
     crf: int = 20                    # H.264 quality: lower is better and bigger
     preset: str = DEFAULT_PRESET     # x264's speed/size trade-off (io.media.X264_PRESETS)
     progress: bool = True
@@ -33,6 +38,8 @@ class VisualizeOptions:
     def __post_init__(self) -> None:
         if self.size < 16 or self.size % 2 or self.size > 4096:
             raise UserError(f"--size must be an even number of pixels from 16 to 4096, not {self.size}")
+        if self.start < 0 or (self.duration is not None and self.duration <= 0):
+            raise UserError("--start must be 0 or more and --duration more than 0")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}")
         if self.preset not in X264_PRESETS:
@@ -45,11 +52,14 @@ def visualize_video(input_path: str | Path, output_path: str | Path, options: Vi
     options = options or VisualizeOptions()
     if audio is None or info is None:
         audio, info = load_audio(input_path, SAMPLE_RATE)
+    span = cut_span(info.seconds, options.start, options.duration)
+    first = int(round(span.start * SAMPLE_RATE))
+    audio = audio.reshape(-1)[first:first + int(round(span.seconds * SAMPLE_RATE))]
     spec = ClipSpec(sample_rate=SAMPLE_RATE, fps=FPS, height=options.size, width=options.size)
-    timeline = song_features(audio.reshape(-1), spec)
-    total = max(1, int(round(info.seconds * FPS)))
+    timeline = song_features(audio, spec)
+    total = span.frames(FPS)
     writer = Mp4Writer(output_path, FPS, options.size, options.size, crf=options.crf, preset=options.preset,
-                       audio=decode_frames(input_path), audio_rate=info.sample_rate, audio_channels=info.channels)
+                       **audio_for_mp4(input_path, info, span.start, span.seconds))
     bar = tqdm(total=total, unit="frame", desc=Path(input_path).name, file=sys.stderr, leave=False,
                disable=not options.progress or total < 10 * BLOCK_FRAMES)
     with writer, bar:
@@ -60,4 +70,4 @@ def visualize_video(input_path: str | Path, output_path: str | Path, options: Vi
         if writer.frames_written < total:          # the last fraction of a frame's audio: hold the last frame
             writer.write(np.repeat(frames[-1:], total - writer.frames_written, axis=0))
     return {"input": str(input_path), "output": str(output_path), "frames": writer.frames_written,
-            "seconds": info.seconds}
+            "seconds": span.seconds}
