@@ -30,7 +30,7 @@ from ..models import VideoModel
 from .engine import BACKENDS, COMPILE_CHOICES, Engine
 from .inference import make_engine
 from .looks import get_look
-from .shape import check_shape, cut_span, plan_layout, shape_frames
+from .shape import check_shape, check_span, cut_span, plan_layout, shape_frames
 
 PROGRESS_MIN_WINDOWS = 4
 CROSSFADES = ("feature", "pixel")
@@ -64,8 +64,7 @@ class GenerateOptions:
     def __post_init__(self) -> None:
         check_shape(self.aspect, self.size, self.width, self.fps, self.fill)
         get_look(self.look)
-        if self.start < 0 or (self.duration is not None and self.duration <= 0):
-            raise UserError("--start must be 0 or more and --duration more than 0")
+        check_span(self.start, self.duration)
         if not math.isfinite(self.overlap):
             raise UserError(f"--overlap must be a finite number of seconds, not {self.overlap}")
         if not 0 <= self.crf <= 51:

@@ -211,11 +211,16 @@ class Span:
         return max(1, round(self.seconds * fps))
 
 
+def check_span(start: float, duration: float | None) -> None:
+    """--start and --duration as a user may give them, before the input's length is known."""
+    if start < 0 or (duration is not None and duration <= 0):
+        raise UserError("--start must be 0 or more and --duration more than 0")
+
+
 def cut_span(length: float, start: float = 0.0, duration: float | None = None) -> Span:
     """The span of an input of `length` seconds from `start` for `duration` (to the end if None or past it),
     as FFmpeg's -ss and -t cut it."""
-    if start < 0 or (duration is not None and duration <= 0):
-        raise UserError("--start must be 0 or more and --duration more than 0")
+    check_span(start, duration)
     if start >= length:
         raise UserError(f"--start {start:g} s is past the end of the input ({length:.2f} s)")
     return Span(start, length - start if duration is None else min(duration, length - start))

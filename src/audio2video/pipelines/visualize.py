@@ -20,7 +20,7 @@ from ..errors import UserError
 from ..io.audio_track import audio_for_mp4
 from ..io.frames import to_uint8
 from ..io.media import DEFAULT_PRESET, X264_PRESETS, AudioInfo, Mp4Writer, load_audio
-from .shape import cut_span
+from .shape import check_span, cut_span
 
 SAMPLE_RATE, FPS = 16000, 30
 BLOCK_FRAMES = 30
@@ -38,8 +38,7 @@ class VisualizeOptions:
     def __post_init__(self) -> None:
         if self.size < 16 or self.size % 2 or self.size > 4096:
             raise UserError(f"--size must be an even number of pixels from 16 to 4096, not {self.size}")
-        if self.start < 0 or (self.duration is not None and self.duration <= 0):
-            raise UserError("--start must be 0 or more and --duration more than 0")
+        check_span(self.start, self.duration)
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}")
         if self.preset not in X264_PRESETS:
