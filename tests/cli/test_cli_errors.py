@@ -1,5 +1,6 @@
 """Every bad input a user can hand `generate`: one line on stderr, non-zero exit, no traceback, no output file."""
 import json
+import os
 import subprocess
 import sys
 
@@ -125,3 +126,22 @@ def test_info_runs_for_both_kinds_and_checkpoints(tiny_checkpoint):
     assert proc.returncode == 0 and "51,213,728" in proc.stdout
     proc = run_cli("info", "--checkpoint", tiny_checkpoint)
     assert proc.returncode == 0 and "total" in proc.stdout
+
+
+def test_the_quick_exit_still_flushes_and_keeps_the_code(tmp_path, capsys):
+    """The console script ends without the interpreter's teardown (cli.failures.exit_now): what a command printed
+    to a pipe arrives whole, atexit handlers run, and the exit code is the command's."""
+    from audio2video.cli import main
+
+    assert main(["info", "--kind", "legacy"]) == 0
+    in_process = capsys.readouterr().out
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout to a pipe: block-buffered
+    proc = subprocess.run([sys.executable, "-m", "audio2video.cli", "info", "--kind", "legacy"], capture_output=True,
+                          text=True, timeout=120, env=buffered)
+    assert proc.returncode == 0 and proc.stdout == in_process and len(in_process) > 500
+    marker = tmp_path / "atexit.txt"
+    code = ("import atexit, pathlib, sys; from audio2video.cli import entry; "
+            f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran'); "
+            "sys.argv = ['audio2video', 'generate', '--crf', '99', 'x.wav', '-o', 'x.mp4']; entry()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--crf" in proc.stderr and marker.read_text() == "ran"

@@ -1,6 +1,4 @@
 """`python -m audio2video.cli COMMAND ...`"""
-import sys
+from .main import entry
 
-from .main import main
-
-sys.exit(main())
+entry()

@@ -5,7 +5,7 @@ import argparse
 
 from . import av_align, demo, evaluate, export, generate, info, looks, synth, train, visualize
 from .common import Parser, tolerant_streams
-from .failures import DEBUG_ENV, run_command
+from .failures import DEBUG_ENV, exit_now, run_command
 
 COMMANDS = (info, generate, looks, visualize, demo, export, train, synth, evaluate, av_align)  # the order of `--help`
 
@@ -36,3 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # a usage error (its one line is printed) or --help: a code, for callers of main()
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     return run_command(f"audio2video {args.command}", lambda: args.func(args), debug=args.debug)
+
+
+def entry() -> None:
+    """The `audio2video` console script (and `python -m audio2video.cli`): `main`, then a quick exit."""
+    exit_now(main())
