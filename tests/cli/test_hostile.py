@@ -681,6 +681,17 @@ def _(d, a, mp):
                 words=("encode.onnx", "config.json implies"))
 
 
+@case("generate --backend onnxruntime: another model's decode.onnx, of another frame size")
+def _(d, a, mp):
+    def swap(out):
+        from audio2video.models.onnx import export_graphs
+        other = build_model(tiny_config(frame_size=64))
+        (out / "decode.onnx").write_bytes(export_graphs(other)["decode.onnx"])
+    ckpt = onnx_checkpoint(d, a, swap)
+    return Case(["generate", a.good, "-o", d / "o.mp4", "--checkpoint", ckpt, "-q", "--backend", "onnxruntime"],
+                words=("decode.onnx", "64x64 frames", "32x32"))
+
+
 for _device in ("meta", "hpu"):
     case(f"generate: --device {_device}")(lambda d, a, mp, v=_device: Case(
         gen(a, a.good, d / "o.mp4", "--device", v), words=("unknown device",)))

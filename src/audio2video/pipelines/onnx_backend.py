@@ -58,6 +58,8 @@ class OnnxEngine(Engine):
                 _check_signature(sessions[name], signature, Path(source) / name)
         self.encoder, self.decoder = sessions[ENCODE_NAME], sessions[DECODE_NAME]
         self.config = config
+        if source is not None:  # the frame size is symbolic in the graph: draw one frame to see it
+            _check_frame_size(self, Path(source) / DECODE_NAME)
         self.threads = options.intra_op_num_threads
         self.provider = self.decoder.get_providers()[0]
         if self.provider != "CPUExecutionProvider":
@@ -99,3 +101,16 @@ def _check_signature(session, signature: tuple, path: Path) -> None:
             shape = ", ".join("N" if d is None else str(d) for d in dims)
             raise CheckpointError(f"{path}: its {arg.name} {list(arg.shape)} is not the {name} ({shape}) that "
                                   "the model's config.json implies; re-run `audio2video export` with --onnx")
+
+
+def _check_frame_size(engine: OnnxEngine, path: Path) -> None:
+    """Refuse a decoder graph that draws frames of another size than config.json's frame_size."""
+    size = engine.config.frame_size
+    try:
+        shape = engine._nhwc(torch.zeros(1, engine.config.d_model)).shape
+    except Exception as e:  # noqa: BLE001 - onnxruntime's errors share no base class but Exception
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise CheckpointError(f"{path}: cannot draw a frame with it ({first})") from None
+    if tuple(shape) != (1, size, size, 3):
+        raise CheckpointError(f"{path}: it draws {shape[2]}x{shape[1]} frames, not the {size}x{size} that the "
+                              "model's config.json implies; re-run `audio2video export` with --onnx")
