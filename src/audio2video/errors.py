@@ -42,6 +42,13 @@ def one_line(text: str) -> str:
                    for c in str(text).strip())
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none (libraries' errors quoted
+    inside one of ours)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True

@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..checks import require_memory
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, first_line
 from ..io.files import atomic_write, atomic_write_text
 from .config import ModelConfig, register_kind
 
@@ -174,7 +174,7 @@ def load_model(directory: str | Path | None = None, map_location: str | torch.de
     try:
         state = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{weights}: corrupt or unreadable weights ({_first_line(e)})") from None
+        raise CheckpointError(f"{weights}: corrupt or unreadable weights ({first_line(e)})") from None
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -198,9 +198,4 @@ def _numbers_in(weights: Path) -> int:
         with safe_open(str(weights), framework="pt") as f:
             return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
     except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{weights}: corrupt or unreadable weights ({_first_line(e)})") from None
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
+        raise CheckpointError(f"{weights}: corrupt or unreadable weights ({first_line(e)})") from None

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import CheckpointError, UserError
+from ..errors import CheckpointError, UserError, first_line
 from ..models import VideoModel
 from ..models.config import ModelConfig
 from ..models.onnx import DECODE_NAME, ENCODE_NAME, export_graphs, has_onnx, load_graphs
@@ -52,8 +52,8 @@ class OnnxEngine(Engine):
             except Exception as e:  # noqa: BLE001 - onnxruntime's errors share no base class but Exception
                 if source is None:
                     raise
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                raise CheckpointError(f"{Path(source) / name}: not a readable ONNX graph ({first})") from None
+                raise CheckpointError(f"{Path(source) / name}: not a readable ONNX graph "
+                                      f"({first_line(e)})") from None
             if source is not None:
                 _check_signature(sessions[name], signature, Path(source) / name)
         self.encoder, self.decoder = sessions[ENCODE_NAME], sessions[DECODE_NAME]
@@ -109,8 +109,7 @@ def _check_frame_size(engine: OnnxEngine, path: Path) -> None:
     try:
         shape = engine._nhwc(torch.zeros(1, engine.config.d_model)).shape
     except Exception as e:  # noqa: BLE001 - onnxruntime's errors share no base class but Exception
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise CheckpointError(f"{path}: cannot draw a frame with it ({first})") from None
+        raise CheckpointError(f"{path}: cannot draw a frame with it ({first_line(e)})") from None
     if tuple(shape) != (1, size, size, 3):
         raise CheckpointError(f"{path}: it draws {shape[2]}x{shape[1]} frames, not the {size}x{size} that the "
                               "model's config.json implies; re-run `audio2video export` with --onnx")
