@@ -218,8 +218,7 @@ def generate_video(model: VideoModel | Engine, input_path: str | Path, output_pa
     if audio is None or info is None:
         audio, info = load_audio(input_path, cfg.sample_rate)
     span = cut_span(info.seconds, options.start, options.duration)
-    first = int(round(span.start * cfg.sample_rate))
-    audio = audio[first:first + int(round(span.seconds * cfg.sample_rate))]
+    audio = span.cut(audio, cfg.sample_rate)
     total = span.frames(cfg.fps)
     layout = plan_layout(cfg.frame_size, cfg.fps, options.aspect, options.size, options.width, options.fps)
     look = get_look(options.look)

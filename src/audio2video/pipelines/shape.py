@@ -210,6 +210,11 @@ class Span:
         """Frames an output of this span holds at `fps`: round(seconds x fps), at least one."""
         return max(1, round(self.seconds * fps))
 
+    def cut(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """This span of `audio` (samples at `sample_rate`)."""
+        first = int(round(self.start * sample_rate))
+        return audio[first:first + int(round(self.seconds * sample_rate))]
+
 
 def check_span(start: float, duration: float | None) -> None:
     """--start and --duration as a user may give them, before the input's length is known."""

@@ -52,8 +52,7 @@ def visualize_video(input_path: str | Path, output_path: str | Path, options: Vi
     if audio is None or info is None:
         audio, info = load_audio(input_path, SAMPLE_RATE)
     span = cut_span(info.seconds, options.start, options.duration)
-    first = int(round(span.start * SAMPLE_RATE))
-    audio = audio.reshape(-1)[first:first + int(round(span.seconds * SAMPLE_RATE))]
+    audio = span.cut(audio.reshape(-1), SAMPLE_RATE)
     spec = ClipSpec(sample_rate=SAMPLE_RATE, fps=FPS, height=options.size, width=options.size)
     timeline = song_features(audio, spec)
     total = span.frames(FPS)
