@@ -207,25 +207,30 @@ def decoder_layers(engine, frames: int = 16) -> dict | None:
                 2 * dec.seed_weight.numel() * len(many), len(many))
             feats = many[:frames]
             x = dec.seeds(feats)
-            for i, (w, b, norm) in enumerate(zip(dec.weights, dec.biases, dec.norms), 1):
-                x_in = x
-                y = mkl._convolution_transpose_pointwise(x_in, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "gelu", [],
-                                                         "none")
+            for w, b, norm in zip(dec.weights, dec.biases, dec.norms):
+                pw, pb = _parity_weight(w).contiguous(), b.repeat(4)
+
+                def convt(x=x, w=w, b=b):
+                    return mkl._convolution_transpose_pointwise(x, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "gelu", [],
+                                                                "none")
+
+                def parity(x=x, pw=pw, pb=pb):
+                    return mkl._convolution_pointwise(x, pw, pb, [1, 1], [1, 1], [1, 1], 1, "gelu", [], "none")
+
+                y = convt()
                 flop = 2 * y[0].numel() * w.shape[0] * 4 * frames   # 4 taps per output pixel (k4, s2)
-                pw = _parity_weight(w).contiguous()
-                pb = b.repeat(4)
-                add(f"ConvTranspose2d {w.shape[0]}->{w.shape[1]} + GELU", lambda: mkl._convolution_transpose_pointwise(
-                    x_in, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "gelu", [], "none"), flop,
-                    parity_form_ms_per_frame=round(timed(lambda: mkl._convolution_pointwise(
-                        x_in, pw, pb, [1, 1], [1, 1], [1, 1], 1, "gelu", [], "none"), 5) / frames * 1e3, 4))
-                add(f"BatchNorm {w.shape[1]}", lambda: norm(y))
+                add(f"ConvTranspose2d {w.shape[0]}->{w.shape[1]} + GELU", convt, flop,
+                    parity_form_ms_per_frame=round(timed(parity, 5) / frames * 1e3, 4))
+                add(f"BatchNorm {w.shape[1]}", lambda y=y, norm=norm: norm(y))
                 x = norm(y)
-            x_in = x
-            p = mkl._convolution_pointwise(x_in, dec.last_weight, dec.last_bias, [1, 1], [1, 1], [1, 1], 1,
-                                           "sigmoid", [], "")
+
+            def last(x=x):
+                return mkl._convolution_pointwise(x, dec.last_weight, dec.last_bias, [1, 1], [1, 1], [1, 1], 1,
+                                                  "sigmoid", [], "")
+
+            p = last()
             cin = dec.last_weight.shape[1]
-            add(f"last layer {cin}->{dec.out_channels}, parity form + sigmoid", lambda: mkl._convolution_pointwise(
-                x_in, dec.last_weight, dec.last_bias, [1, 1], [1, 1], [1, 1], 1, "sigmoid", [], ""),
+            add(f"last layer {cin}->{dec.out_channels}, parity form + sigmoid", last,
                 2 * frames * (2 * (p.shape[-1] - 1)) ** 2 * dec.out_channels * cin * 4)
             out = torch.empty(frames, 2 * (p.shape[-1] - 1), 2 * (p.shape[-1] - 1), dec.out_channels, dtype=torch.uint8)
             add("to uint8 + interleave", lambda: dec.assemble(p.float().mul_(255).round_().to(torch.uint8), out))
