@@ -41,28 +41,52 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models import load_model
     from ..pipelines.batch import collect_inputs, plan_jobs, run_batch
-    from ..pipelines.generate import GenerateOptions, generate_video
-    from ..pipelines.inference import configure_threads, make_engine
-    from ..runtime import resolve_device
+    from ..pipelines.generate_options import GenerateOptions
 
     options = GenerateOptions(overlap=args.overlap, batch_size=args.batch_size, crf=args.crf, preset=args.preset,
                               progress=not args.quiet, crossfade=args.crossfade, backend=args.backend,
                               **shape_options(args))
-    configure_threads()
     files, batch = collect_inputs(args.inputs)
     jobs = plan_jobs(files, Path(args.output), batch, overwrite=args.overwrite, skip_existing=args.skip_existing)
-    device = resolve_device(args.device)
-    model = load_model(args.checkpoint, map_location=device)
-    source = args.checkpoint or "the shipped weights"
-    engine = make_engine(model, args.backend, onnx_dir=args.checkpoint)
-    print(f"model: {model.config.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from {source}; "
-          f"device: {device}; {engine.describe()}")
-    def render(src, dst, audio, info):
-        return generate_video(engine, src, dst, options, audio=audio, info=info)
+    early = first_sound(jobs, options, args.skip_existing)  # encoding from now on, while torch imports
+    try:
+        from ..models import load_model
+        from ..pipelines.generate import generate_video
+        from ..pipelines.inference import configure_threads, make_engine
+        from ..runtime import resolve_device
 
-    report = run_batch(render, model.config.sample_rate, jobs, skip_existing=args.skip_existing,
-                       overwrite=args.overwrite, folder=Path(args.output) if batch else None)
+        configure_threads()
+        device = resolve_device(args.device)
+        model = load_model(args.checkpoint, map_location=device)
+        source = args.checkpoint or "the shipped weights"
+        engine = make_engine(model, args.backend, onnx_dir=args.checkpoint)
+        print(f"model: {model.config.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from "
+              f"{source}; device: {device}; {engine.describe()}")
+
+        def render(src, dst, audio, info):
+            return generate_video(engine, src, dst, options, audio=audio, info=info, sound=early.pop(src, None))
+
+        report = run_batch(render, model.config.sample_rate, jobs, skip_existing=args.skip_existing,
+                           overwrite=args.overwrite, folder=Path(args.output) if batch else None)
+    finally:
+        for sound in early.values():  # an input that failed before it was rendered
+            sound["audio"].close()
     return report_batch(report, batch, "generated")
 
+
+def first_sound(jobs, options, skip_existing: bool) -> dict:
+    """{input: its mp4 sound} for the first input that will be rendered, its AAC (if the whole track needs
+    encoding) started now: a child process encodes it on the core that importing torch and loading the model leave
+    idle. Empty for a span (`--start`, `--duration`: cut where the decoded length says) and for an input that
+    cannot be read (the batch reports why, in its turn)."""
+    from ..io.audio_track import audio_for_mp4
+    from ..io.media import probe_audio
+
+    job = next((j for j in jobs if not (skip_existing and j.output.exists())), None)
+    if job is None or options.start or options.duration is not None:
+        return {}
+    try:
+        return {job.input: audio_for_mp4(job.input, probe_audio(job.input))}
+    except Exception:  # noqa: BLE001 - only a head start: the batch checks this input again and words any failure
+        return {}

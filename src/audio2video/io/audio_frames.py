@@ -10,6 +10,7 @@ without a Xing header, whose bit rate varies) cannot tell a truncated file from 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -115,6 +116,38 @@ def aac_format(rate: int, channels: int) -> tuple[int, str]:
     if rate not in AAC_RATES:
         rate = min(AAC_RATES, key=lambda r: (abs(r - rate), -r))
     return rate, AAC_LAYOUTS.get(channels, "mono" if channels > MAX_LAYOUT_CHANNELS else "stereo")
+
+
+class EncodedAac:
+    """AAC packets of decoded frames (through a `Steady`), encoded in this process as they are asked for: the
+    sound of an mp4 (`Mp4Writer`) and of `io.aac_ahead`'s child. The format is the source's (`aac_format`);
+    timestamps count samples from 0, so the muxer records the encoder's priming in an edit list and players see
+    exactly the source's length."""
+
+    def __init__(self, frames: Iterable[av.AudioFrame], rate: int, channels: int):
+        self.rate, self.layout = aac_format(rate, channels)
+        self._frames = frames
+
+    def __iter__(self) -> Iterator[av.Packet]:
+        encoder = aac_encoder(self.rate, self.layout)
+        samples = 0
+        for frame in steady(self._frames):
+            frame.pts, frame.time_base = samples, Fraction(1, frame.sample_rate)
+            samples += frame.samples
+            yield from encoder.encode(frame)
+        yield from encoder.encode(None)
+
+    def close(self) -> None:
+        pass
+
+
+def aac_encoder(rate: int, layout: str) -> av.AudioCodecContext:
+    """FFmpeg's AAC encoder as every AAC track of the project is made (AAC_CODER, the default bit rate)."""
+    encoder = av.CodecContext.create("aac", "w")
+    encoder.sample_rate, encoder.layout, encoder.format = rate, layout, "fltp"
+    encoder.time_base = Fraction(1, rate)
+    encoder.options = {"aac_coder": AAC_CODER}
+    return encoder
 
 
 def first_nonfinite(frame: av.AudioFrame) -> int | None:

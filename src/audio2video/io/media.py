@@ -15,7 +15,7 @@ import av
 import numpy as np
 
 from ..errors import MediaError
-from .audio_frames import (AAC_CODER, MIN_SAMPLE_RATE, SampleBuffer, Steady, aac_format, first_nonfinite,
+from .audio_frames import (AAC_CODER, MIN_SAMPLE_RATE, EncodedAac, SampleBuffer, Steady, first_nonfinite,
                            is_bitrate_estimate, steady, wav_missing_bytes)
 from .files import AtomicFile, file_problem, reworded
 
@@ -254,15 +254,16 @@ class Mp4Writer:
 
     Use as a context manager. Frames go in as uint8 arrays (N, H, W, 3); they are scaled to `width` x `height`
     at encode time (Lanczos); `preset` is x264's (X264_PRESETS), `threads` caps its threads (None: its own choice).
-    Audio frames (from `decode_frames` or `audio_frames_from_array`) are encoded (AAC_CODER) at their own rate and
-    channel count (`aac_format`), interleaved with the video as it is written; audio packets (an
-    `io.audio_track.CopiedAudio`, iterable and naming its `stream`) are muxed as they are.
+    `audio` is muxed packet by packet, interleaved with the video as it is written: packets copied from a source
+    (an `io.audio_track.CopiedAudio`, naming its `stream`), AAC packets (an `EncodedAac` or an
+    `io.aac_ahead.AacAhead`, naming their `rate` and `layout`), or audio frames (from `decode_frames` or
+    `audio_frames_from_array`) to encode as an `EncodedAac` at `audio_rate` with `audio_channels`.
     The file appears at `path` only when the writer closes without error.
     """
 
     def __init__(self, path: str | Path, fps: float, width: int, height: int | None = None, crf: int = 20,
-                 audio: Iterable[av.AudioFrame] | None = None, audio_rate: int = 48000, audio_channels: int = 2,
-                 preset: str = DEFAULT_PRESET, threads: int | None = None):
+                 audio: Iterable[av.AudioFrame] | Iterable[av.Packet] | None = None, audio_rate: int = 48000,
+                 audio_channels: int = 2, preset: str = DEFAULT_PRESET, threads: int | None = None):
         self.path = Path(path)
         self.fps = Fraction(fps).limit_denominator(1001)
         height = height or width
@@ -272,6 +273,7 @@ class Mp4Writer:
             raise MediaError(f"{self.path}: output folder {self.path.parent} does not exist")
         self._file = AtomicFile(self.path, suffix=".mp4")
         self._container = None
+        self._audio_source = None
         try:
             self._open(width, height, crf, preset, audio, audio_rate, audio_channels, threads)
         except BaseException as e:
@@ -288,19 +290,20 @@ class Mp4Writer:
         self._video.options = {"crf": str(crf), "preset": preset, **({"threads": str(threads)} if threads else {})}
         self._size = (width, height)
         self._frames_written = 0
-        self._copy = getattr(audio, "stream", None) is not None
-        self._audio_in = None if audio is None else iter(audio) if self._copy else steady(audio)
+        if audio is not None and not hasattr(audio, "stream") and not hasattr(audio, "layout"):
+            audio = EncodedAac(audio, audio_rate, audio_channels)
+        self._audio_source = audio
+        self._audio_in = None if audio is None else iter(audio)
+        self._audio_seconds = 0.0
         self._audio = None
-        if self._copy:
+        if hasattr(audio, "stream"):
             self._audio = self._container.add_stream_from_template(audio.stream)
-            self._audio_seconds = 0.0
-        elif self._audio_in is not None:
-            rate, layout = aac_format(audio_rate, audio_channels)
-            self._audio = self._container.add_stream("aac", rate=rate)
-            self._audio.layout = layout
+        elif audio is not None:
+            # an encoder set up as the packets' own was (`audio_frames.aac_encoder`): never fed, it gives the track
+            # the same parameters and decoder configuration when the container opens it
+            self._audio = self._container.add_stream("aac", rate=audio.rate)
+            self._audio.layout = audio.layout
             self._audio.codec_context.options = {"aac_coder": AAC_CODER}
-            self._audio_seconds = 0.0
-            self._audio_samples = 0
 
     def write(self, frames: np.ndarray) -> None:
         """Append uint8 RGB frames (N, H, W, 3) (or one frame (H, W, 3))."""
@@ -321,25 +324,15 @@ class Mp4Writer:
             self._container.mux(packet)
 
     def _write_audio_until(self, seconds: float | None) -> None:
-        if self._audio_in is None:
-            return
-        while seconds is None or self._audio_seconds < seconds:
-            frame = next(self._audio_in, None)
-            if frame is None:
+        """Mux audio packets until the track reaches `seconds` (None: all of them)."""
+        while self._audio_in is not None and (seconds is None or self._audio_seconds < seconds):
+            packet = next(self._audio_in, None)
+            if packet is None:
                 self._audio_in = None
                 return
-            if self._copy:  # a packet of the source's stream, muxed as it is
-                self._audio_seconds = float((frame.pts + (frame.duration or 0)) * frame.time_base)
-                frame.stream = self._audio
-                self._container.mux(frame)
-                continue
-            # explicit sample-count timestamps let the muxer record the encoder's priming delay in an edit list,
-            # so players (and duration probes) see exactly the original length
-            frame.pts = self._audio_samples
-            frame.time_base = Fraction(1, frame.sample_rate)
-            self._audio_samples += frame.samples
-            self._audio_seconds = self._audio_samples / frame.sample_rate
-            self._mux(self._audio.encode(frame))
+            self._audio_seconds = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+            packet.stream = self._audio
+            self._container.mux(packet)
 
     @property
     def frames_written(self) -> int:
@@ -348,12 +341,12 @@ class Mp4Writer:
     def close(self) -> Path:
         self._write_audio_until(None)
         self._mux(self._video.encode(None))
-        if self._audio is not None and not self._copy:
-            self._mux(self._audio.encode(None))
         self._container.close()
         return self._file.commit()
 
     def abort(self) -> None:
+        if hasattr(self._audio_source, "close"):
+            self._audio_source.close()  # a child encoding the sound is stopped
         try:
             if self._container is not None:
                 self._container.close()

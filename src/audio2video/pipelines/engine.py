@@ -13,9 +13,6 @@ import torch
 from ..io.frames import to_uint8
 from ..models.config import ModelConfig
 
-BACKENDS = ("torch", "onnxruntime")
-COMPILE_CHOICES = ("auto", "on", "off")
-
 
 class Engine:
     """The interface `render_frames` uses. Features are torch tensors (B, T, d) / (N, d); frames come back as

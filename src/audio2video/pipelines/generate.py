@@ -11,7 +11,6 @@ is held; frames exist one decoder chunk at a time before a background thread enc
 """
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,63 +21,21 @@ import torch
 from tqdm import tqdm
 
 from ..errors import UserError
-from ..io.audio_track import audio_for_mp4
 from ..io.background import BackgroundSink, ordered_map
 from ..io.frames import to_uint8
-from ..io.media import DEFAULT_PRESET, X264_PRESETS, AudioInfo, Mp4Writer, load_audio
+from ..io.media import AudioInfo, Mp4Writer, load_audio
 from ..models import VideoModel
-from .engine import BACKENDS, COMPILE_CHOICES, Engine
+from .engine import Engine
+from .generate_options import GenerateOptions, sound_for
 from .inference import make_engine
 from .looks import get_look
-from .shape import check_shape, check_span, cut_span, plan_layout, shape_frames
+from .shape import cut_span, plan_layout, shape_frames
 
 PROGRESS_MIN_WINDOWS = 4
-CROSSFADES = ("feature", "pixel")
 WRITER_DEPTH = 8  # decoded chunks waiting for the encoder thread
 # Frames up to this size are encoded by one x264 thread: at 128x128 its own threads cost more in hand-offs than
 # they save (1.15 against 1.4 ms of CPU a frame, and a slightly smaller file) while the model uses every core.
 SMALL_FRAME_PIXELS = 256 * 256
-
-
-@dataclass
-class GenerateOptions:
-    overlap: float = 0.5  # seconds shared by consecutive windows, cross-faded
-    batch_size: int | None = None  # windows per encoder pass (None: the engine's choice, 4 on CPU, 64 on CUDA)
-    size: int | None = None  # output height in pixels (scaled at encode time); None: the model's frame size
-    crf: int = 20  # H.264 quality: lower is better and bigger
-    preset: str = DEFAULT_PRESET  # x264's speed/size trade-off (io.media.X264_PRESETS)
-    progress: bool = True
-    # the output's shape (pipelines.shape): aspect W:H, width, how the non-square frame is filled, frame rate,
-    # the input's span, and the look (pipelines.looks)
-    aspect: str | None = None
-    width: int | None = None
-    fill: str = "mirror"
-    fps: float | str | None = None  # None: the model's own rate
-    start: float = 0.0
-    duration: float | None = None  # None: to the end of the input
-    look: str = "none"
-    crossfade: str = "feature"  # "feature": blend per-frame features, decode once; "pixel": blend decoded frames
-    backend: str = "torch"  # or "onnxruntime"
-    compile: str = "auto"  # torch.compile the decoder: "auto" (when it pays off), "on", "off"
-
-    def __post_init__(self) -> None:
-        check_shape(self.aspect, self.size, self.width, self.fps, self.fill)
-        get_look(self.look)
-        check_span(self.start, self.duration)
-        if not math.isfinite(self.overlap):
-            raise UserError(f"--overlap must be a finite number of seconds, not {self.overlap}")
-        if not 0 <= self.crf <= 51:
-            raise UserError(f"--crf must be between 0 and 51, not {self.crf}")
-        if self.preset not in X264_PRESETS:
-            raise UserError(f"--preset must be one of {', '.join(X264_PRESETS)}, not {self.preset!r}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise UserError(f"--batch-size must be a positive integer, not {self.batch_size}")
-        if self.crossfade not in CROSSFADES:
-            raise UserError(f"--crossfade must be one of {', '.join(CROSSFADES)}, not {self.crossfade!r}")
-        if self.backend not in BACKENDS:
-            raise UserError(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
-        if self.compile not in COMPILE_CHOICES:
-            raise UserError(f"compile must be one of {', '.join(COMPILE_CHOICES)}, not {self.compile!r}")
 
 
 @dataclass
@@ -205,13 +162,15 @@ def render_frames(model: VideoModel | Engine, audio: np.ndarray, total_frames: i
 
 def generate_video(model: VideoModel | Engine, input_path: str | Path, output_path: str | Path,
                    options: GenerateOptions | None = None, audio: np.ndarray | None = None,
-                   info: AudioInfo | None = None, on_frames=None) -> dict:
+                   info: AudioInfo | None = None, on_frames=None, sound: dict | None = None) -> dict:
     """Render `input_path`'s audio with `model` (or an Engine, `pipelines.inference.make_engine`) into
     `output_path` (mp4 with the original audio muxed: copied when its codec allows, see `io.audio_track`), shaped
     by `options` (`pipelines.shape`: span, size, fill, rate).
 
     `on_frames`, if given, sees every batch of uint8 frames (N, H, W, 3) before it is encoded. Encoding (and the
-    audio to mux) runs in a background thread while the model computes the next frames."""
+    audio to mux) runs in a background thread while the model computes the next frames. `sound`, if given, is
+    `sound_for(input_path, info, options)` made earlier (so its AAC encoding started earlier: the CLI starts the
+    first input's before it loads the model)."""
     options = options or GenerateOptions()
     engine = make_engine(model, options.backend, compile=options.compile)
     cfg = engine.config
@@ -224,7 +183,7 @@ def generate_video(model: VideoModel | Engine, input_path: str | Path, output_pa
     look = get_look(options.look)
     writer = Mp4Writer(output_path, layout.fps, *layout.size, crf=options.crf, preset=options.preset,
                        threads=1 if layout.size[0] * layout.size[1] <= SMALL_FRAME_PIXELS else None,
-                       **audio_for_mp4(input_path, info, span.start, span.seconds))
+                       **(sound or sound_for(input_path, info, options)))
     frames_out = shape_frames(render_frames(engine, audio, total, options, label=Path(input_path).name), layout,
                               span.frames(layout.fps), cfg.fps, options.fill, None if look.identity else look)
     with writer, BackgroundSink(writer.write, depth=WRITER_DEPTH) as sink:

@@ -15,7 +15,8 @@ import torch
 from ..models import AudioToVideoNet, VideoModel
 from ..models.fast import FastHybrid
 from ..runtime import autocast
-from .engine import BACKENDS, COMPILE_CHOICES, Engine, cpu_cores
+from .engine import Engine, cpu_cores
+from .generate_options import BACKENDS, COMPILE_CHOICES
 
 # torch.compile (inductor, weights frozen) of the decoder's convolutions, measured on a 2-core CPU against this
 # fast path: 12-31 s to compile (warm or cold inductor cache), then 2.69 against 2.83 ms of CPU a frame. It pays
