@@ -822,6 +822,18 @@ def _(d, a, mp):
     return Case(gen(a, write_float_wav(d / "nan.wav", x), d / "o.mp4"), words=("1.2501 s", "sample 20001"))
 
 
+for _level in (1e8, 1e12):  # FFmpeg's AAC encoder stalls on the first and refuses the second
+    @case(f"generate: float samples at {_level:g}, far past full scale")
+    def _(d, a, mp, level=_level):
+        out = d / "o.mp4"
+
+        def check():
+            info = read_video_info(out)
+            assert info["audio_codec"] == "aac" and info["audio_seconds"] == pytest.approx(2.0, abs=1e-3)
+        x = (np.sin(np.arange(32000) * 0.05) * level).astype(np.float32)
+        return Case(gen(a, write_float_wav(d / "loud.wav", x), out), outcome="ok", check=check)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_input(name, tmp_path, assets, capsys, monkeypatch):
     c = CASES[name](tmp_path, assets, monkeypatch)
