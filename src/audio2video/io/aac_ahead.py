@@ -12,6 +12,7 @@ writes each packet to stdout as HEADER and then the payload. A failure is one li
 """
 from __future__ import annotations
 
+import os
 import queue
 import struct
 import subprocess
@@ -34,15 +35,21 @@ MAX_QUEUED = 20_000  # packets read ahead of the video, about 7 minutes at 44.1 
 class AacAhead:
     """AAC packets of samples [start, start + count) of `path`'s audio (count None: to the end), decoded at its
     own `rate` with `channels`, encoded by a child process started now. Iterate it once; `close` stops the child
-    early (a failed write)."""
+    early (a failed write). Raises OSError when no child process can start (`audio_track.audio_for_mp4` then
+    encodes in process)."""
 
     def __init__(self, path: str | Path, rate: int, channels: int, start: int = 0, count: int | None = None):
         self.path = Path(path)
         self.rate, self.layout = aac_format(rate, channels)
+        if not sys.executable:  # an embedded interpreter: no program to start the child with
+            raise OSError("no Python interpreter to run the AAC encoder in")
         args = [str(self.path), str(rate), str(channels), str(start), str(-1 if count is None else count)]
-        # its own session: Ctrl-C in a terminal reaches only the parent, which stops the child (`close`)
+        # the parent's import path, so the child runs this very package (a checkout on sys.path included); its own
+        # session, so Ctrl-C in a terminal reaches only the parent, which stops the child (`close`)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self._child = subprocess.Popen([sys.executable, "-m", CHILD, *args], stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                       start_new_session=True)
         self._packets: queue.Queue = queue.Queue(MAX_QUEUED)
         self._reader = threading.Thread(target=self._read, name="aac-ahead", daemon=True)
         self._reader.start()
