@@ -81,3 +81,18 @@ def test_a_failed_write_stops_the_child(long_wav, tmp_path):
             raise RuntimeError("the model failed")
     assert sound._child.returncode is not None, "the child is stopped and reaped"
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_closing_early_lets_a_blocked_reader_finish(long_wav, monkeypatch):
+    import time
+
+    from audio2video.io import aac_ahead
+
+    monkeypatch.setattr(aac_ahead, "MAX_QUEUED", 4)
+    sound = AacAhead(long_wav, 44100, 2)
+    deadline = time.monotonic() + 10
+    while not sound._packets.full() and time.monotonic() < deadline:  # the reader now waits on the full queue
+        time.sleep(0.01)
+    assert sound._packets.full()
+    sound.close()
+    assert not sound._reader.is_alive(), "no thread left waiting on a queue nobody reads"

@@ -85,5 +85,10 @@ class AacAhead:
         if self._child.poll() is None:
             self._child.kill()
             self._child.wait()
+        while self._reader.is_alive():  # a reader waiting on a full queue: make room until it has read to the end
+            try:
+                self._packets.get(timeout=0.05)
+            except queue.Empty:
+                pass
         self._child.stdout.close()
         self._child.stderr.close()
