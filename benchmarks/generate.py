@@ -12,11 +12,12 @@ Prints JSON. Every figure is measured in this run, against baselines measured in
   convolution also in its parity form;
 - the fast path's seconds per window for the same work (encode one window, decode its 90 frames), its
   GFLOP/s (the eager model's FLOP count / time) and fraction of the ceiling (on a GPU: clips/s, bf16 autocast,
-  64 windows a batch, against the bf16 matmul rate);
+  64 windows a batch, against the bf16 matmul rate); on a CPU with bf16 convolutions, also the opt-in
+  `--precision bf16` fast path (its decoder in bf16, the FLOPs counted the same);
 - end-to-end `audio2video generate` in a fresh process, launch to exit (start-up, decoding, the model, H.264 +
   AAC encoding, muxing and the exit included) on a 60 s and a long input: real-time factor, time to first
   frame, peak RSS (the 60 s input: the median of 3 runs); the same with the sound encoded in the writer thread
-  (as before `io.aac_ahead`), with `--preset medium` (x264's own default), for `--backend onnxruntime`, and for
+  (as before `io.aac_ahead`), with `--precision bf16` (where the CPU has bf16 convolutions), with `--preset medium` (x264's own default), for `--backend onnxruntime`, and for
   the plain eager model through the same pipeline (pixel cross-fade, 2 windows a batch, as `generate` ran
   before);
 - `audio2video --help` wall time.
@@ -267,6 +268,7 @@ def main() -> None:
     from torch.utils.flop_counter import FlopCounterMode
 
     from audio2video.models import AudioToVideoNet, ModelConfig, load_model
+    from audio2video.models.fast import bf16_convolutions_available
     from audio2video.pipelines.generate import plan_windows, audio_windows
     from audio2video.pipelines.engine import cpu_cores
     from audio2video.pipelines.inference import TorchEngine, configure_threads
@@ -319,6 +321,11 @@ def main() -> None:
         report["fast_decoder_layers"] = decoder_layers(fast)
         report["fast"]["speedup_vs_eager_batch1"] = round(eager["batch1"]["s_per_window"]
                                                           / report["fast"]["s_per_window"], 2)
+        if device.type == "cpu" and bf16_convolutions_available():  # the opt-in --precision bf16 (AMX makes it fast)
+            bf16 = TorchEngine(model, precision="bf16")
+            report["fast_bf16"] = {"engine": bf16.describe(), **per_window(model, bf16, flops, ceiling)}
+            report["fast_bf16"]["speedup_vs_fast_fp32"] = round(report["fast"]["s_per_window"]
+                                                                / report["fast_bf16"]["s_per_window"], 2)
 
         short = tmp / "short.wav"
         write_wav(short, args.seconds)
@@ -350,6 +357,10 @@ def main() -> None:
         # the same with the sound encoded in the writer thread once frames come (before io.aac_ahead)
         report["generate_short_sound_in_process"] = end_to_end(["sound-in-process", *gen("here.mp4")], args.seconds,
                                                                repeats=3)
+        if "fast_bf16" in report:
+            e2e = end_to_end(gen("bf16.mp4", "--precision", "bf16"), args.seconds, repeats=3)
+            e2e["x_faster_than_eager_forward_only"] = round(eager_forward / e2e["seconds"], 2)
+            report["generate_short_bf16"] = e2e
         # the same with x264's own default preset (what generate used before --preset defaulted to veryfast)
         report["generate_short_preset_medium"] = end_to_end(gen("medium.mp4", "--preset", "medium"), args.seconds)
         report["generate_short_eager_pixel"] = end_to_end(["library", str(short), str(tmp / "before.mp4"), ckpt],

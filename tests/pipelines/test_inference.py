@@ -14,6 +14,7 @@ from audio2video.io.background import BackgroundSink, ordered_map
 from audio2video.io.frames import to_uint8
 from audio2video.io.media import read_video_info
 from audio2video.models import build_model
+from audio2video.models.fast import bf16_convolutions_available
 from audio2video.pipelines.generate import CrossFader, GenerateOptions, plan_windows, audio_windows, render_frames
 from audio2video.pipelines.inference import TorchEngine, make_engine
 from conftest import tiny_config, write_audio
@@ -84,6 +85,38 @@ def test_fast_path_draws_the_eager_pictures(crossfade):
     eager = render(TorchEngine(model, fast=False), audio, total, crossfade=crossfade)
     diff = np.abs(fast.astype(int) - eager.astype(int))
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+
+
+BF16 = pytest.mark.skipif(not bf16_convolutions_available(), reason="this CPU has no bf16 convolutions (AVX-512)")
+
+
+@BF16
+def test_bf16_on_cpu_stays_within_a_few_levels_of_fp32():
+    model = model_of(input_norm="level", audio_features="logmel")
+    audio, total = music(6.1), round(6.1 * 30)
+    engine = TorchEngine(model, precision="bf16")
+    assert engine.fast.decoder.seed_weight.dtype == torch.bfloat16 and "bf16" in engine.describe()
+    bf16 = render(engine, audio, total)
+    fp32 = render(TorchEngine(model), audio, total)
+    diff = np.abs(bf16.astype(int) - fp32.astype(int))
+    assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 4
+    assert not np.array_equal(bf16, fp32), "the decoder did run in bf16"
+    assert TorchEngine(model, precision="fp32").fast.decoder.seed_weight.dtype == torch.float32
+
+
+def test_bf16_needs_the_torch_backend_and_a_cpu_that_has_it(tmp_path, tiny_checkpoint, monkeypatch, capsys):
+    with pytest.raises(Exception, match="torch backend"):
+        GenerateOptions(precision="bf16", backend="onnxruntime")
+    with pytest.raises(Exception, match="--precision"):
+        GenerateOptions(precision="fp16")
+    from audio2video.pipelines import inference
+
+    monkeypatch.setattr(inference, "bf16_convolutions_available", lambda: False)
+    src = write_audio(tmp_path / "in.wav", seconds=1.0, rate=16000, channels=1)
+    code = main(["generate", str(src), "-o", str(tmp_path / "o.mp4"), "--checkpoint", str(tiny_checkpoint),
+                 "--precision", "bf16", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "AVX-512" in err[0] and not (tmp_path / "o.mp4").exists()
 
 
 def test_the_two_crossfades_differ_only_in_the_overlaps():

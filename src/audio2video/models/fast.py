@@ -125,6 +125,11 @@ def fused_ops_available() -> bool:
             and hasattr(ops, "_convolution_transpose_pointwise") and hasattr(ops, "_convolution_pointwise"))
 
 
+def bf16_convolutions_available() -> bool:
+    """Whether oneDNN runs the fused ops in bf16 on this CPU (AVX-512 at least; fast with AMX)."""
+    return fused_ops_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def _parity_weight(weight: torch.Tensor) -> torch.Tensor:
     """ConvTranspose2d(k4, s2, p1) weight (Cin, Cout, 4, 4) -> Conv2d(k2) weight (4 Cout, Cin, 2, 2) over the input
     padded by 1. Output pixel (2m + a, 2q + b) reads input rows m + a - 1 + dh, dh = 0, 1, through kernel row
@@ -175,6 +180,7 @@ class FastDecoder(nn.Module):
     def seeds(self, features: torch.Tensor) -> torch.Tensor:
         """(N, d) -> (N, C, s, s) channels-last. One matmul for many frames: its 16 MB weight is read once."""
         n = features.shape[0]
+        features = features.to(self.seed_weight.dtype)  # a bf16 decoder (`TorchEngine`, precision "bf16")
         return F.linear(features, self.seed_weight, self.seed_bias).view(n, *self.seed_shape).permute(0, 3, 1, 2)
 
     def parities(self, seeds: torch.Tensor) -> torch.Tensor:

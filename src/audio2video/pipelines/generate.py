@@ -115,7 +115,7 @@ def render_frames(model: VideoModel | Engine, audio: np.ndarray, total_frames: i
                   label: str = "") -> Iterator[np.ndarray]:
     """Yield uint8 RGB frame batches (N, H, W, 3) for `audio` (16 kHz mono at the model's rate), exactly
     `total_frames`. `model` is a model or an Engine (`pipelines.inference.make_engine`) built once for many calls."""
-    engine = make_engine(model, options.backend, compile=options.compile)
+    engine = make_engine(model, options.backend, compile=options.compile, precision=options.precision)
     cfg = engine.config
     plan = plan_windows(total_frames, cfg.frames, cfg.fps, options.overlap)
     by_features = options.crossfade == "feature" and engine.has_features
@@ -172,7 +172,7 @@ def generate_video(model: VideoModel | Engine, input_path: str | Path, output_pa
     `sound_for(input_path, info, options)` made earlier (so its AAC encoding started earlier: the CLI starts the
     first input's before it loads the model)."""
     options = options or GenerateOptions()
-    engine = make_engine(model, options.backend, compile=options.compile)
+    engine = make_engine(model, options.backend, compile=options.compile, precision=options.precision)
     cfg = engine.config
     if audio is None or info is None:
         audio, info = load_audio(input_path, cfg.sample_rate)

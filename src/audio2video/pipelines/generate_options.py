@@ -17,6 +17,7 @@ from .shape import check_shape, check_span, cut_span
 CROSSFADES = ("feature", "pixel")
 BACKENDS = ("torch", "onnxruntime")
 COMPILE_CHOICES = ("auto", "on", "off")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -39,6 +40,7 @@ class GenerateOptions:
     crossfade: str = "feature"  # "feature": blend per-frame features, decode once; "pixel": blend decoded frames
     backend: str = "torch"  # or "onnxruntime"
     compile: str = "auto"  # torch.compile the decoder: "auto" (when it pays off), "on", "off"
+    precision: str = "auto"  # the torch backend's: "auto" (bf16 on CUDA, fp32 on CPU), "fp32", "bf16"
 
     def __post_init__(self) -> None:
         check_shape(self.aspect, self.size, self.width, self.fps, self.fill)
@@ -56,6 +58,10 @@ class GenerateOptions:
             raise UserError(f"--crossfade must be one of {', '.join(CROSSFADES)}, not {self.crossfade!r}")
         if self.backend not in BACKENDS:
             raise UserError(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if self.precision == "bf16" and self.backend != "torch":
+            raise UserError("--precision bf16 is for the torch backend; onnxruntime runs the model in fp32")
         if self.compile not in COMPILE_CHOICES:
             raise UserError(f"compile must be one of {', '.join(COMPILE_CHOICES)}, not {self.compile!r}")
 

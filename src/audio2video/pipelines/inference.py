@@ -7,16 +7,17 @@ interface over onnxruntime.
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
 import torch
 
+from ..errors import UserError
 from ..models import AudioToVideoNet, VideoModel
-from ..models.fast import FastHybrid
-from ..runtime import autocast
+from ..models.fast import FastHybrid, bf16_convolutions_available
 from .engine import Engine, cpu_cores
-from .generate_options import BACKENDS, COMPILE_CHOICES
+from .generate_options import BACKENDS, COMPILE_CHOICES, PRECISIONS
 
 # torch.compile (inductor, weights frozen) of the decoder's convolutions, measured on a 2-core CPU against this
 # fast path: 12-31 s to compile (warm or cold inductor cache), then 2.69 against 2.83 ms of CPU a frame. It pays
@@ -27,9 +28,15 @@ COMPILE_GAIN_PER_FRAME = {"cpu": 0.00012}
 
 
 class TorchEngine(Engine):
-    def __init__(self, model: VideoModel, fast: bool = True, compile: str = "auto"):
+    """`precision`: "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32", or "bf16": autocast on CUDA; on CPU the
+    fast decoder's weights in bf16 (oneDNN's bf16 convolutions: on CPUs with AMX about 3x the fp32 speed, frames
+    within a few 8-bit levels of fp32's), an eager model under CPU autocast."""
+
+    def __init__(self, model: VideoModel, fast: bool = True, compile: str = "auto", precision: str = "auto"):
         if compile not in COMPILE_CHOICES:
             raise ValueError(f"compile must be one of {COMPILE_CHOICES}, not {compile!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         self.model = model
         self.config = model.config
         self.device = next(model.parameters()).device
@@ -43,7 +50,15 @@ class TorchEngine(Engine):
             self.fast.decoder.use_fused_ops(self.device.type == "cpu")
             if self.device.type in ("cpu", "cuda"):
                 self.fast.decoder.to(memory_format=torch.channels_last)
-        self.name = "torch fast path" if self.fast is not None else "torch eager"
+        self.bf16 = precision == "bf16" or (precision == "auto" and cuda)
+        if self.bf16 and self.device.type not in ("cpu", "cuda"):
+            raise UserError(f"--precision bf16 runs on cuda or cpu, not {self.device.type}")
+        if self.bf16 and self.device.type == "cpu" and self.fast is not None:
+            if not bf16_convolutions_available():
+                raise UserError("--precision bf16 needs a CPU with AVX-512 for oneDNN's bf16 convolutions (AMX to be "
+                                "fast); this one has none: use fp32")
+            self.fast.decoder.to(torch.bfloat16)
+        self.name = ("torch fast path" if self.fast is not None else "torch eager") + (" (bf16)" if self.bf16 else "")
         if cuda:
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
         self.conv_chunk = 1024 if cuda else 16 * max(1, torch.get_num_threads())  # frames per convolution call
@@ -53,18 +68,25 @@ class TorchEngine(Engine):
         # (the caller did not run `configure_threads`), as many fewer decoders
         self.workers = max(1, cpu_cores() // torch.get_num_threads()) if self.device.type == "cpu" else 1
 
+    def _autocast(self):
+        """bf16 autocast where this engine runs in bf16 through it: on CUDA, and an eager model on CPU (the CPU
+        fast path holds its decoder in bf16 instead, and keeps the encoder in fp32)."""
+        if self.bf16 and (self.device.type == "cuda" or self.fast is None):
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     # -- the interface ------------------------------------------------------------------------------------
     @torch.no_grad()
     def features(self, audio: torch.Tensor) -> torch.Tensor:
         audio = audio.to(self.device)
-        with autocast(self.device):
+        with self._autocast():
             out = self.fast.encode(audio) if self.fast is not None else self.model.encode(audio)
         return out.float()
 
     @torch.no_grad()
     def frames(self, features: torch.Tensor) -> torch.Tensor:
         features = features.to(self.device)
-        with autocast(self.device):
+        with self._autocast():
             if self.fast is not None:
                 dec = self.fast.decoder
                 out = dec.assemble(dec.parities(dec.seeds(features)).float()).permute(0, 3, 1, 2)
@@ -76,14 +98,14 @@ class TorchEngine(Engine):
     def frames_uint8(self, features: torch.Tensor) -> np.ndarray:
         if self.fast is None:
             return super().frames_uint8(features)
-        with autocast(self.device):
+        with self._autocast():
             return self.fast.frames_uint8(features.to(self.device), self.conv_chunk).cpu().numpy()
 
     @torch.no_grad()
     def video(self, audio: torch.Tensor) -> torch.Tensor:
         if self.has_features:
             return super().video(audio)
-        with autocast(self.device):
+        with self._autocast():
             return self.model(audio.to(self.device)).float()
 
     # -- torch.compile --------------------------------------------------------------------------------------
@@ -100,7 +122,7 @@ class TorchEngine(Engine):
             inductor_config.freezing = True  # weights are constants: fold and prepack them
             self.fast.decoder.use_fused_ops(False)  # inductor picks its own fusions
             compiled = torch.compile(self.fast.decoder.parities, dynamic=False)
-            with torch.no_grad(), autocast(self.device):
+            with torch.no_grad(), self._autocast():
                 compiled(self.fast.decoder.seeds(torch.zeros(self.conv_chunk, self.config.d_model,
                                                              device=self.device)))
             self.fast.decoder.parities = compiled
@@ -130,7 +152,7 @@ def configure_threads() -> int:
 
 
 def make_engine(model: VideoModel | Engine, backend: str = "torch", fast: bool = True,
-                compile: str = "auto", onnx_dir=None) -> Engine:
+                compile: str = "auto", onnx_dir=None, precision: str = "auto") -> Engine:
     """The engine for `model` (an Engine passes through). backend "onnxruntime" exports the model to ONNX in
     memory unless `onnx_dir` holds an export (`audio2video export --onnx`)."""
     if isinstance(model, Engine):
@@ -138,7 +160,9 @@ def make_engine(model: VideoModel | Engine, backend: str = "torch", fast: bool =
     if backend == "onnxruntime":
         from .onnx_backend import OnnxEngine
 
+        if precision == "bf16":
+            raise ValueError("precision bf16 is for the torch backend; onnxruntime runs the model in fp32")
         return OnnxEngine.from_model(model, onnx_dir)
     if backend != "torch":
         raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
-    return TorchEngine(model, fast=fast, compile=compile)
+    return TorchEngine(model, fast=fast, compile=compile, precision=precision)
