@@ -5,7 +5,7 @@ in the writer's thread it also holds the GIL, and it can only start once frames 
 child process that decodes the source, cuts the span and encodes it (`audio_frames.EncodedAac`, exactly as in
 process) from the moment it is made: `generate` makes it before importing torch, so the sound is encoded on the
 core that the start-up leaves idle. The parent's `Mp4Writer` muxes the packets as the video reaches them. A
-reader thread collects them, so the child never waits on a full pipe.
+reader thread collects them (up to MAX_QUEUED ahead of the video), so the child does not wait on a full pipe.
 
 The child is `python -m audio2video.io.aac_child PATH RATE CHANNELS START COUNT` (COUNT -1: to the end). It
 writes each packet to stdout as HEADER and then the payload. A failure is one line on stderr and exit code 1.
