@@ -6,6 +6,7 @@ process group: gloo on CPU, nccl on CUDA. Without them everything runs as rank 0
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import torch
@@ -54,6 +55,9 @@ def teardown() -> None:
         dist.destroy_process_group()
 
 
+QUIESCE_SECONDS = 0.5
+
+
 def barrier() -> None:
     if dist.is_initialized():
         dist.barrier()
@@ -62,8 +66,13 @@ def barrier() -> None:
 def quiesce() -> None:
     """Every process waits here before the group is torn down. Waiting releases the GIL, so gloo's worker
     threads can finish freeing the last collectives' tensors (which needs the GIL); destroying the group while
-    one of them still waits for it deadlocks (seen on a 2-core machine: rank 1 hung in destroy_process_group)."""
+    one of them still waits for it deadlocks (seen on a 2-core machine: rank 1 hung in destroy_process_group).
+    The barrier alone did not always do: a worker thread still freeing the barrier's own work when the main
+    thread dropped the DDP Reducer (whose process group joins its threads while holding the GIL) hung rank 0 once
+    on a loaded 2-core machine. So every process then sleeps QUIESCE_SECONDS, the GIL free, before going on."""
     barrier()
+    if dist.is_initialized():
+        time.sleep(QUIESCE_SECONDS)
 
 
 def all_agree(flag: bool, device: torch.device, any_: bool = True) -> bool:
