@@ -145,10 +145,15 @@ class EncodedAac:
         pass
 
 
+def is_float(frame: av.AudioFrame) -> bool:
+    """Whether `frame` holds float samples (which, unlike integers, can be NaN, Inf or past full scale)."""
+    return frame.format.name.rstrip("p") in ("flt", "dbl")
+
+
 def within_level(frame: av.AudioFrame) -> av.AudioFrame:
     """`frame` itself, or, if its float samples go beyond AAC_MAX_LEVEL, a copy clipped to full scale [-1, 1]
     (what playback does to any sample past full scale)."""
-    if frame.format.name.rstrip("p") not in ("flt", "dbl"):
+    if not is_float(frame):
         return frame
     raw = frame.to_ndarray()
     if not np.abs(raw).max(initial=0.0) > AAC_MAX_LEVEL:
@@ -169,7 +174,7 @@ def aac_encoder(rate: int, layout: str) -> av.AudioCodecContext:
 
 def first_nonfinite(frame: av.AudioFrame) -> int | None:
     """The index (in samples from the frame's start) of the first NaN or Inf sample of a float frame, or None."""
-    if frame.format.name.rstrip("p") not in ("flt", "dbl"):
+    if not is_float(frame):
         return None
     raw = frame.to_ndarray()
     bad = ~np.isfinite(raw)
