@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from audio2video.models import ModelConfig, build_model
-from audio2video.models.fast import FastHybrid, _parity_weight, fused_ops_available
+from audio2video.models.fast import FastHybrid, _WaveConv1d, _parity_weight, fused_ops_available
 from audio2video.models.fast_ops import AdaptivePool1d, LinearUpsample1d, PowerSpectrum, linear_resize_matrix
 from conftest import tiny_config
 
@@ -39,11 +39,13 @@ def loud_and_quiet_audio(cfg: ModelConfig) -> torch.Tensor:
 
 @pytest.mark.parametrize("extensions", EXTENSIONS, ids=lambda e: "+".join(e.values()) or "spec")
 @pytest.mark.parametrize("fused", [False, True])
-def test_fast_form_matches_the_model(extensions, fused):
+@pytest.mark.parametrize("native", [False, True], ids=["exportable", "native"])
+def test_fast_form_matches_the_model(extensions, fused, native):
     cfg = tiny_config(**extensions)
     model = trained_looking(cfg)
     fast = FastHybrid.from_model(model)
     fast.decoder.use_fused_ops(fused)
+    fast.use_native_ops(native)
     x = loud_and_quiet_audio(cfg)
     with torch.no_grad():
         assert torch.allclose(fast.encode(x), model.encode(x), atol=1e-4, rtol=0)
@@ -58,7 +60,33 @@ def test_fast_form_at_spec_size_with_both_extensions():
     fast.decoder.to(memory_format=torch.channels_last)
     x = loud_and_quiet_audio(cfg)[:2]
     with torch.no_grad():
-        assert (fast(x) - model(x)).abs().max() < 1e-4
+        expected = model(x)
+        for native in (False, True):
+            fast.use_native_ops(native)
+            assert (fast(x) - expected).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("kernel,stride,padding,length", [(80, 4, 38, 48000), (80, 4, 38, 16000), (8, 4, 0, 101),
+                                                          (6, 2, 5, 37), (4, 4, 0, 64), (12, 3, 1, 50)])
+def test_waveform_convolution_over_blocks_is_the_convolution(kernel, stride, padding, length):
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(1, 5, kernel, stride, padding)
+    blocks = _WaveConv1d(conv, length)
+    x = torch.randn(3, 1, length)
+    with torch.no_grad():
+        expected = conv(x)
+        got = blocks(x)
+    assert got.shape == expected.shape
+    assert (got - expected).abs().max() < 1e-5
+
+
+def test_only_waveform_convolutions_with_whole_blocks_run_over_blocks():
+    assert _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 80, 4, 38))
+    assert not _WaveConv1d.suits(torch.nn.Conv1d(2, 8, 80, 4, 38))      # two input channels
+    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 81, 4, 38))      # a kernel that is not whole blocks
+    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 4, 1))           # stride 1: nothing to gain
+    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 8, 4, 2, padding_mode="reflect"))
+    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 8, 4, 2, dilation=2))
 
 
 def test_fast_form_leaves_the_model_alone():

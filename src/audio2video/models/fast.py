@@ -1,9 +1,11 @@
 """AudioToVideoNet rearranged for inference: the same function to float rounding (1e-4), fewer passes over memory.
 
 `FastHybrid.from_model(model)` copies a trained hybrid model's weights into this form:
-- encoder: each BatchNorm folded into the Conv1d after it (exact: those convolutions pad nothing); the level
+- encoder: each BatchNorm folded into the Conv1d after it (exact: those convolutions pad nothing); the first
+  convolution, over the waveform, as a convolution over blocks of samples (`_WaveConv1d`); the level
   normalisation, the log-mel path and the interpolation onto the frame grid as convolutions, matmuls and
-  gathers (`fast_ops`), which ONNX exports and every runtime runs well;
+  gathers (`fast_ops`), which ONNX exports and every runtime runs well, or, with `use_native_ops` (what the
+  torch engine runs), torch's own STFT, pooling and interpolation, which are faster in torch;
 - decoder: the seed Linear writes channels-last directly; each ConvTranspose2d runs with its GELU fused into
   it (a oneDNN post-op, on CPU) and channels-last; the last 32 -> 3 ConvTranspose2d, the slowest layer per FLOP
   in eager, runs as its parity form: a ConvTranspose2d(k4, s2, p1) is four 2x2 convolutions, one per output
@@ -34,13 +36,18 @@ def _bn_affine(bn: nn.modules.batchnorm._BatchNorm) -> tuple[torch.Tensor, torch
     return scale, bn.bias - bn.running_mean * scale
 
 
-def _fold_encoder(convs: nn.Sequential) -> tuple[nn.ModuleList, nn.Module | None]:
+def _fold_encoder(convs: nn.Sequential, num_samples: int) -> tuple[nn.ModuleList, nn.Module | None]:
     """Conv1d -> act -> BN -> Conv1d(padding 0) ...: each BN folded into the next conv. Returns the convs (with
-    their activation) and the last BN, which stays (nothing follows it to fold into)."""
+    their activation) and the last BN, which stays (nothing follows it to fold into). A convolution over the
+    waveform itself runs over blocks of samples (`_WaveConv1d`)."""
     blocks = [list(convs[i:i + 3]) for i in range(0, len(convs), 3)]
     out = nn.ModuleList()
     pending = None  # (scale, shift) of the BN before this conv
     for conv, act, bn in blocks:
+        if pending is None and _WaveConv1d.suits(conv):
+            out.append(nn.Sequential(_WaveConv1d(conv, num_samples), type(act)()))
+            pending = _bn_affine(bn)
+            continue
         conv = _copy_conv1d(conv)
         if pending is not None:
             scale, shift = pending
@@ -53,6 +60,37 @@ def _fold_encoder(convs: nn.Sequential) -> tuple[nn.ModuleList, nn.Module | None
         out.append(nn.Sequential(conv, type(act)()))
         pending = _bn_affine(bn)
     return out, _Affine(*pending)
+
+
+class _WaveConv1d(nn.Module):
+    """A Conv1d over a waveform (one input channel, the kernel a multiple of the stride s) as a stride-1 Conv1d over
+    blocks of s samples, one input channel per sample of a block (space to depth): the same products and sums,
+    in a shape that oneDNN runs about twice as fast (a wide kernel over one channel is its slow case). The input
+    length is fixed (the model's window), so the padding and the block count are too."""
+
+    @staticmethod
+    def suits(conv: nn.Conv1d) -> bool:
+        (k,), (s,), (d,) = conv.kernel_size, conv.stride, conv.dilation
+        return (conv.in_channels == 1 and conv.groups == 1 and d == 1 and s > 1 and k % s == 0
+                and isinstance(conv.padding, tuple) and conv.padding_mode == "zeros")
+
+    def __init__(self, conv: nn.Conv1d, length: int):
+        super().__init__()
+        (k,), (s,), (p,) = conv.kernel_size, conv.stride, conv.padding
+        self.stride, self.left = s, p
+        padded = length + 2 * p
+        self.out_length = (padded - k) // s + 1
+        self.blocks = -(-padded // s)
+        self.right = p + self.blocks * s - padded  # the zeros past the last block's end feed no kept output
+        # w[o, 0, q s + r] -> w2[o, r, q]: block channel r at block t + q is sample (t + q) s + r
+        self.weight = nn.Parameter(conv.weight.detach().view(conv.out_channels, k // s, s).transpose(1, 2)
+                                   .contiguous().clone(), requires_grad=False)
+        self.bias = nn.Parameter(conv.bias.detach().clone() if conv.bias is not None
+                                 else torch.zeros(conv.out_channels), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (self.left, self.right)).reshape(-1, self.blocks, self.stride).transpose(1, 2)
+        return F.conv1d(x, self.weight, self.bias)[..., :self.out_length]
 
 
 def _copy_conv1d(conv: nn.Conv1d) -> nn.Conv1d:
@@ -79,10 +117,13 @@ class _Affine(nn.Module):
 
 
 class _FastLevelNorm(nn.Module):
-    """LevelNorm with its pooling and interpolation as gathers (same numbers)."""
+    """LevelNorm with its pooling and interpolation as gathers (same numbers), for export; `native` runs the
+    LevelNorm itself (torch's pooling and interpolation kernels: several times faster than the gathers in torch)."""
 
     def __init__(self, level: LevelNorm, num_samples: int):
         super().__init__()
+        self.native = False
+        self.eager = level
         self.pool = AdaptivePool1d(num_samples, level.frames, "avg")
         self.up = LinearUpsample1d(level.frames, num_samples)
         self.register_buffer("window", level.window.clone(), persistent=False)
@@ -92,6 +133,8 @@ class _FastLevelNorm(nn.Module):
         self.register_buffer("den", den, persistent=False)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        if self.native:
+            return self.eager(audio)
         power = self.pool(audio * audio)
         num = F.conv1d(power, self.window, padding=self.half)
         db = 10 * torch.log10((num / self.den).clamp_min(1e-12))
@@ -100,10 +143,14 @@ class _FastLevelNorm(nn.Module):
 
 
 class _FastLogMel(nn.Module):
-    """LogMelPath with the STFT as a DFT Conv1d and the max-pool onto frames as a gather."""
+    """LogMelPath with the STFT as a DFT Conv1d (for export; `native`: torch.stft, several times faster in torch)
+    and the max-pool onto frames as a gather (faster than torch's adaptive max-pool too)."""
 
     def __init__(self, dsp: LogMelPath, num_samples: int):
         super().__init__()
+        self.native = False
+        self.n_fft, self.hop = dsp.n_fft, dsp.hop
+        self.register_buffer("stft_window", dsp.stft_window.clone(), persistent=False)
         self.power = PowerSpectrum(dsp.n_fft, dsp.hop, dsp.stft_window)
         self.register_buffer("fb", dsp.fb.clone(), persistent=False)
         self.proj = dsp.proj
@@ -111,7 +158,11 @@ class _FastLogMel(nn.Module):
         self.pool = AdaptivePool1d(steps, dsp.frames, "max")
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        power = self.power(audio).sum(1)                                    # (B, bins, steps)
+        if self.native:
+            spec = torch.stft(audio[:, 0], self.n_fft, self.hop, window=self.stft_window, return_complex=True)
+            power = spec.real.pow(2) + spec.imag.pow(2)
+        else:
+            power = self.power(audio).sum(1)                                # (B, bins, steps)
         logmel = torch.log1p(100 * torch.matmul(self.fb, power))
         previous = torch.cat([logmel[:, :, :1], logmel[:, :, :-1]], 2)
         flux = F.relu(logmel - previous)
@@ -231,12 +282,19 @@ class FastHybrid(nn.Module):
         self.config = cfg
         self.level = _FastLevelNorm(model.level, cfg.num_samples) if model.level is not None else None
         self.dsp = _FastLogMel(model.dsp, cfg.num_samples) if model.dsp is not None else None
-        self.convs, self.last_norm = _fold_encoder(model.encoder.convs)
+        self.convs, self.last_norm = _fold_encoder(model.encoder.convs, cfg.num_samples)
         steps = cfg.encoder_lengths()[-1]
         self.register_buffer("to_frames", linear_resize_matrix(steps, cfg.frames), persistent=False)
         self.register_buffer("positions", model.pos_enc.table[:cfg.frames].clone(), persistent=False)
         self.transformer = model.transformer
         self.decoder = FastDecoder(model)
+
+    def use_native_ops(self, on: bool) -> None:
+        """torch's own STFT, pooling and interpolation kernels (fast in torch) instead of the exportable forms of
+        `fast_ops` (what ONNX graphs hold): the same numbers to float rounding."""
+        for part in (self.level, self.dsp):
+            if part is not None:
+                part.native = bool(on)
 
     @classmethod
     @torch.no_grad()

@@ -47,6 +47,7 @@ class TorchEngine(Engine):
         cuda = self.device.type == "cuda"
         if fast and isinstance(model, AudioToVideoNet):
             self.fast = FastHybrid.from_model(model)
+            self.fast.use_native_ops(True)
             self.fast.decoder.use_fused_ops(self.device.type == "cpu")
             if self.device.type in ("cpu", "cuda"):
                 self.fast.decoder.to(memory_format=torch.channels_last)
