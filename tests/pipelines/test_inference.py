@@ -95,13 +95,13 @@ def test_bf16_on_cpu_stays_within_a_few_levels_of_fp32():
     model = model_of(input_norm="level", audio_features="logmel")
     audio, total = music(6.1), round(6.1 * 30)
     engine = TorchEngine(model, precision="bf16")
-    assert engine.fast.decoder.seed_weight.dtype == torch.bfloat16 and "bf16" in engine.describe()
+    assert engine.fast.decoder.first_weight.dtype == torch.bfloat16 and "bf16" in engine.describe()
     bf16 = render(engine, audio, total)
     fp32 = render(TorchEngine(model), audio, total)
     diff = np.abs(bf16.astype(int) - fp32.astype(int))
     assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 4
     assert not np.array_equal(bf16, fp32), "the decoder did run in bf16"
-    assert TorchEngine(model, precision="fp32").fast.decoder.seed_weight.dtype == torch.float32
+    assert TorchEngine(model, precision="fp32").fast.decoder.first_weight.dtype == torch.float32
 
 
 def test_bf16_needs_the_torch_backend_and_a_cpu_that_has_it(tmp_path, tiny_checkpoint, monkeypatch, capsys):

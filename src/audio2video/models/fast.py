@@ -6,12 +6,15 @@
   normalisation, the log-mel path and the interpolation onto the frame grid as convolutions, matmuls and
   gathers (`fast_ops`), which ONNX exports and every runtime runs well, or, with `use_native_ops` (what the
   torch engine runs), torch's own STFT, pooling and interpolation, which are faster in torch;
-- decoder: the seed Linear writes channels-last directly; each ConvTranspose2d runs with its GELU fused into
-  it (a oneDNN post-op, on CPU) and channels-last; the last 32 -> 3 ConvTranspose2d, the slowest layer per FLOP
-  in eager, runs as its parity form: a ConvTranspose2d(k4, s2, p1) is four 2x2 convolutions, one per output
-  pixel parity, so one 2x2 convolution to 4 x 3 channels (sigmoid fused) computes it with the same FLOPs, and
-  the parities interleave into the (N, H, W, 3) frames that encoders want;
-- the seed Linear (a 16 MB weight) runs once for many frames, the convolutions on cache-sized chunks of them.
+- decoder: the seed Linear and the first ConvTranspose2d are both linear with nothing between them, so they
+  run as one Linear from the features straight to the first layer's output, channels-last (`_seed_through`:
+  at spec size 8.4 M multiply-adds a frame against 37.7 M, where that is fewer); each other ConvTranspose2d
+  runs with its GELU fused into it (a oneDNN post-op, on CPU) and channels-last; the last 32 -> 3
+  ConvTranspose2d, the slowest layer per FLOP in eager, runs as its parity form: a ConvTranspose2d(k4, s2, p1)
+  is four 2x2 convolutions, one per output pixel parity, so one 2x2 convolution to 4 x 3 channels (sigmoid
+  fused) computes it with the same FLOPs, and the parities interleave into the (N, H, W, 3) frames that
+  encoders want;
+- the first layer's Linear (a 33 MB weight) runs once for many frames, the convolutions on cache-sized chunks.
 
 The decoder's BatchNorms sit after a GELU and before a transposed convolution, whose output pixels see a
 different number of input taps at the borders and by parity: folding the BatchNorm's shift into that
@@ -198,6 +201,30 @@ def _parity_weight(weight: torch.Tensor) -> torch.Tensor:
     return out.reshape(4 * cout, cin, 2, 2)
 
 
+def _seed_through(seed: nn.Linear, convt: nn.ConvTranspose2d, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The seed Linear (d -> C x size x size) followed by a ConvTranspose2d, both linear with nothing between
+    them, as one Linear: (weight (2 size x 2 size x C', d), bias), output rows in (y, x, c') order (channels-last).
+    Computed in float64 by running the transposed convolution over each feature's column of the seed weight."""
+    d = seed.in_features
+    c = seed.out_features // (size * size)
+    columns = seed.weight.detach().double().t().reshape(d, c, size, size)           # feature j's seed map
+    w, b = convt.weight.detach().double(), convt.bias.detach().double()
+    kwargs = dict(stride=convt.stride, padding=convt.padding)
+    weight = F.conv_transpose2d(columns, w, None, **kwargs).permute(0, 2, 3, 1).reshape(d, -1).t()
+    bias = F.conv_transpose2d(seed.bias.detach().double().view(1, c, size, size), w, b, **kwargs)
+    return weight.float().contiguous(), bias.permute(0, 2, 3, 1).reshape(-1).float()
+
+
+def _fold_pays(model: AudioToVideoNet) -> bool:
+    """Whether the seed Linear folded into the first ConvTranspose2d takes fewer multiply-adds than the two apart
+    (at spec size 8.4 M against 37.7 M a frame): there must be a hidden layer to fold into."""
+    cfg = model.config
+    if not cfg.decoder_channels:
+        return False
+    s, c, c1, d = cfg.seed_size, cfg.seed_channels, cfg.decoder_channels[0], cfg.d_model
+    return d * c1 * 4 * s * s < d * c * s * s + 16 * c * c1 * s * s
+
+
 class FastDecoder(nn.Module):
     """Per-frame features (N, d) -> frames (N, H, W, 3) in [0, 1]; see the module docstring."""
 
@@ -206,14 +233,21 @@ class FastDecoder(nn.Module):
         cfg = model.config
         s, c = cfg.seed_size, cfg.seed_channels
         seed = model.seed
-        # rows reordered from (c, y, x) to (y, x, c): the Linear's output is the channels-last seed map
-        self.seed_weight = nn.Parameter(seed.weight.detach().view(c, s, s, -1).permute(1, 2, 0, 3).reshape(s * s * c, -1)
-                                        .clone(), requires_grad=False)
-        self.seed_bias = nn.Parameter(seed.bias.detach().view(c, s, s).permute(1, 2, 0).reshape(-1).clone(),
-                                      requires_grad=False)
-        self.seed_shape = (s, s, c)
         convts = [m for m in model.decoder if isinstance(m, nn.ConvTranspose2d)]
         bns = [m for m in model.decoder if isinstance(m, nn.BatchNorm2d)]
+        self.folded = _fold_pays(model)
+        if self.folded:  # the first layer: seed Linear and first ConvTranspose2d as one Linear, then GELU, BN
+            weight, bias = _seed_through(seed, convts[0], s)
+            self.first_shape = (2 * s, 2 * s, convts[0].out_channels)
+            self.first_norm = _Affine(*_bn_affine(bns[0]))
+            convts, bns = convts[1:], bns[1:]
+        else:  # the seed Linear alone, its rows reordered from (c, y, x) to (y, x, c): the channels-last seed map
+            weight = seed.weight.detach().view(c, s, s, -1).permute(1, 2, 0, 3).reshape(s * s * c, -1)
+            bias = seed.bias.detach().view(c, s, s).permute(1, 2, 0).reshape(-1)
+            self.first_shape = (s, s, c)
+            self.first_norm = None
+        self.first_weight = nn.Parameter(weight.clone(), requires_grad=False)
+        self.first_bias = nn.Parameter(bias.clone(), requires_grad=False)
         self.weights = nn.ParameterList([nn.Parameter(m.weight.detach().clone(), requires_grad=False)
                                          for m in convts[:-1]])
         self.biases = nn.ParameterList([nn.Parameter(m.bias.detach().clone(), requires_grad=False)
@@ -228,16 +262,23 @@ class FastDecoder(nn.Module):
     def use_fused_ops(self, on: bool) -> None:
         self.fused = bool(on) and fused_ops_available()
 
-    def seeds(self, features: torch.Tensor) -> torch.Tensor:
-        """(N, d) -> (N, C, s, s) channels-last. One matmul for many frames: its 16 MB weight is read once."""
+    def first(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, d) -> (N, C, h, h) channels-last, the input of the remaining transposed convolutions: the folded
+        first layer (GELU and BatchNorm applied), or the seed map. One matmul for many frames: its weight (33 MB
+        folded, 16 MB the seed alone, at spec size) is read once for them."""
         n = features.shape[0]
-        features = features.to(self.seed_weight.dtype)  # a bf16 decoder (`TorchEngine`, precision "bf16")
-        return F.linear(features, self.seed_weight, self.seed_bias).view(n, *self.seed_shape).permute(0, 3, 1, 2)
+        features = features.to(self.first_weight.dtype)  # a bf16 decoder (`TorchEngine`, precision "bf16")
+        if not self.folded:
+            return F.linear(features, self.first_weight, self.first_bias).view(n, *self.first_shape).permute(0, 3, 1, 2)
+        if self.fused:
+            x = torch.ops.mkldnn._linear_pointwise(features, self.first_weight, self.first_bias, "gelu", [], "none")
+        else:
+            x = F.gelu(F.linear(features, self.first_weight, self.first_bias))
+        return self.first_norm(x.view(n, *self.first_shape).permute(0, 3, 1, 2))
 
-    def parities(self, seeds: torch.Tensor) -> torch.Tensor:
-        """(N, C, s, s) -> (N, 4 x 3, h + 1, h + 1) channels-last, sigmoid applied: the four parities of the output
-        pixels, parity (a, b) at offset (a, b) (see `_parity_weight`)."""
-        x = seeds
+    def parities(self, x: torch.Tensor) -> torch.Tensor:
+        """`first`'s output -> (N, 4 x 3, h + 1, h + 1) channels-last, sigmoid applied: the four parities of the
+        output pixels, parity (a, b) at offset (a, b) (see `_parity_weight`)."""
         for w, b, norm in zip(self.weights, self.biases, self.norms):
             if self.fused:
                 x = torch.ops.mkldnn._convolution_transpose_pointwise(
@@ -264,7 +305,7 @@ class FastDecoder(nn.Module):
         return out
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        p = self.parities(self.seeds(features))
+        p = self.parities(self.first(features))
         n, _, h1, w1 = p.shape
         h, w, c = h1 - 1, w1 - 1, self.out_channels
         planes = [p[:, (2 * a + b) * c:(2 * a + b + 1) * c, a:a + h, b:b + w] for a in (0, 1) for b in (0, 1)]
@@ -326,15 +367,15 @@ class FastHybrid(nn.Module):
         return frames.view(b, t, *frames.shape[1:]).permute(0, 1, 4, 2, 3)
 
     @torch.no_grad()
-    def frames_uint8(self, features: torch.Tensor, conv_chunk: int = 16) -> torch.Tensor:
-        """(N, d) -> uint8 (N, H, W, 3) frames, io.frames.to_uint8's numbers (x 255, round half to even): the seed
-        matmul for all N frames, the convolutions `conv_chunk` frames at a time (cache-sized), each chunk
+    def frames_uint8(self, features: torch.Tensor, conv_chunk: int = 8) -> torch.Tensor:
+        """(N, d) -> uint8 (N, H, W, 3) frames, io.frames.to_uint8's numbers (x 255, round half to even): the first
+        layer's matmul for all N frames, the convolutions `conv_chunk` frames at a time (cache-sized), each chunk
         quantized before its parities are interleaved (a quarter of the bytes of float)."""
-        seeds = self.decoder.seeds(features)
+        first = self.decoder.first(features)
         size = self.config.frame_size
         out = torch.empty(len(features), size, size, 3, dtype=torch.uint8, device=features.device)
         for i in range(0, len(features), conv_chunk):
-            p = self.decoder.parities(seeds[i:i + conv_chunk]).float()
+            p = self.decoder.parities(first[i:i + conv_chunk]).float()
             # a sigmoid's output x 255 lies in [0, 255]: to_uint8's clamp would change nothing
             self.decoder.assemble(p.mul_(255).round_().to(torch.uint8), out[i:i + conv_chunk])
         return out

@@ -62,8 +62,8 @@ class TorchEngine(Engine):
         self.name = ("torch fast path" if self.fast is not None else "torch eager") + (" (bf16)" if self.bf16 else "")
         if cuda:
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
-        self.conv_chunk = 1024 if cuda else 16 * max(1, torch.get_num_threads())  # frames per convolution call
-        self.decode_chunk = self.conv_chunk if cuda else 4 * self.conv_chunk  # frames per seed matmul
+        self.conv_chunk = 1024 if cuda else 8 * max(1, torch.get_num_threads())  # frames per convolution call
+        self.decode_chunk = self.conv_chunk if cuda else 8 * self.conv_chunk  # frames per first-layer matmul
         self.window_batch = 64 if cuda else 4
         # CPU: one decoder per core (frames decode independently); with torch left at several intra-op threads
         # (the caller did not run `configure_threads`), as many fewer decoders
@@ -90,7 +90,7 @@ class TorchEngine(Engine):
         with self._autocast():
             if self.fast is not None:
                 dec = self.fast.decoder
-                out = dec.assemble(dec.parities(dec.seeds(features)).float()).permute(0, 3, 1, 2)
+                out = dec.assemble(dec.parities(dec.first(features)).float()).permute(0, 3, 1, 2)
             else:
                 out = self.model.decode(features.unsqueeze(0))[0]
         return out.float()
@@ -124,8 +124,8 @@ class TorchEngine(Engine):
             self.fast.decoder.use_fused_ops(False)  # inductor picks its own fusions
             compiled = torch.compile(self.fast.decoder.parities, dynamic=False)
             with torch.no_grad(), self._autocast():
-                compiled(self.fast.decoder.seeds(torch.zeros(self.conv_chunk, self.config.d_model,
-                                                             device=self.device)))
+                compiled(self.fast.decoder.first(torch.zeros(self.conv_chunk, self.config.d_model,
+                                                              device=self.device)))
             self.fast.decoder.parities = compiled
             self.name += " + torch.compile"
             if self.device.type == "cpu":  # compiled kernels are not shared across decoder threads: one, on every core
