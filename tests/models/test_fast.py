@@ -40,13 +40,14 @@ def loud_and_quiet_audio(cfg: ModelConfig) -> torch.Tensor:
 @pytest.mark.parametrize("extensions", EXTENSIONS, ids=lambda e: "+".join(e.values()) or "spec")
 @pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("native", [False, True], ids=["exportable", "native"])
-@pytest.mark.parametrize("seed_channels", [16, 2], ids=["folded", "seed-apart"])
-def test_fast_form_matches_the_model(extensions, fused, native, seed_channels):
-    cfg = tiny_config(seed_channels=seed_channels, **extensions)
+@pytest.mark.parametrize("fold", [False, True], ids=["apart", "folded"])
+def test_fast_form_matches_the_model(extensions, fused, native, fold):
+    cfg = tiny_config(**extensions)
     model = trained_looking(cfg)
     fast = FastHybrid.from_model(model)
-    # with 2 seed channels the seed Linear is cheap and folding it into the first layer would cost more
-    assert fast.decoder.folded == (seed_channels == 16)
+    assert not fast.decoder.folded
+    if fold:
+        assert fast.decoder.fold_first_layer() and fast.decoder.folded
     fast.decoder.use_fused_ops(fused)
     fast.use_native_ops(native)
     x = loud_and_quiet_audio(cfg)
@@ -61,13 +62,23 @@ def test_fast_form_at_spec_size_with_both_extensions():
     fast = FastHybrid.from_model(model)
     fast.decoder.use_fused_ops(True)
     fast.decoder.to(memory_format=torch.channels_last)
-    assert fast.decoder.folded  # 8.4 M multiply-adds a frame for the first layer against 37.7 M
     x = loud_and_quiet_audio(cfg)[:2]
     with torch.no_grad():
         expected = model(x)
         for native in (False, True):
             fast.use_native_ops(native)
             assert (fast(x) - expected).abs().max() < 1e-4
+        assert fast.decoder.fold_first_layer()  # 8.4 M multiply-adds a frame for the first layer against 37.7 M
+        assert fast.decoder.fold_weight.shape == (16 * 16 * 128, 256)
+        assert (fast(x) - expected).abs().max() < 1e-4
+
+
+def test_the_first_layer_folds_only_where_that_saves_work():
+    cheap_seed = FastHybrid.from_model(trained_looking(tiny_config(seed_channels=2)))
+    assert not cheap_seed.decoder.fold_pays() and not cheap_seed.decoder.fold_first_layer()
+    assert not cheap_seed.decoder.folded
+    no_hidden_layer = FastHybrid.from_model(trained_looking(tiny_config(decoder_channels=(), frame_size=4)))
+    assert not no_hidden_layer.decoder.fold_first_layer()
 
 
 @pytest.mark.parametrize("kernel,stride,padding,length", [(80, 4, 38, 48000), (80, 4, 38, 16000), (8, 4, 0, 101),

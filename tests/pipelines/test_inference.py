@@ -16,7 +16,7 @@ from audio2video.io.media import read_video_info
 from audio2video.models import build_model
 from audio2video.models.fast import bf16_convolutions_available
 from audio2video.pipelines.generate import CrossFader, GenerateOptions, plan_windows, audio_windows, render_frames
-from audio2video.pipelines.inference import TorchEngine, make_engine
+from audio2video.pipelines.inference import FOLD_MIN_FRAMES, TorchEngine, make_engine
 from conftest import tiny_config, write_audio
 
 
@@ -95,13 +95,13 @@ def test_bf16_on_cpu_stays_within_a_few_levels_of_fp32():
     model = model_of(input_norm="level", audio_features="logmel")
     audio, total = music(6.1), round(6.1 * 30)
     engine = TorchEngine(model, precision="bf16")
-    assert engine.fast.decoder.first_weight.dtype == torch.bfloat16 and "bf16" in engine.describe()
+    assert engine.fast.decoder.seed_weight.dtype == torch.bfloat16 and "bf16" in engine.describe()
     bf16 = render(engine, audio, total)
     fp32 = render(TorchEngine(model), audio, total)
     diff = np.abs(bf16.astype(int) - fp32.astype(int))
     assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 4
     assert not np.array_equal(bf16, fp32), "the decoder did run in bf16"
-    assert TorchEngine(model, precision="fp32").fast.decoder.first_weight.dtype == torch.float32
+    assert TorchEngine(model, precision="fp32").fast.decoder.seed_weight.dtype == torch.float32
 
 
 def test_bf16_needs_the_torch_backend_and_a_cpu_that_has_it(tmp_path, tiny_checkpoint, monkeypatch, capsys):
@@ -161,7 +161,21 @@ def test_compile_failure_falls_back_to_eager(monkeypatch):
     with pytest.warns(UserWarning, match="torch.compile failed"):
         got = render(engine, music(2.0), 60)
     assert np.array_equal(got, expected) and "compile" not in engine.describe()
-    assert TorchEngine(model).plan_compile(600) is None  # auto: a short input never compiles
+    short = TorchEngine(model)
+    short.plan(600)  # auto: a short input never compiles
+    assert not short.compiled
+
+
+def test_long_inputs_fold_the_first_layer_and_draw_the_same_frames():
+    model = model_of()
+    short = TorchEngine(model)
+    short.plan(FOLD_MIN_FRAMES - 1)  # the fold would cost more than it saves
+    assert not short.fast.decoder.folded
+    engine, total, threads = TorchEngine(model), FOLD_MIN_FRAMES + 15, torch.get_num_threads()
+    folded = render(engine, music(total / 30), total)
+    assert engine.fast.decoder.folded and torch.get_num_threads() == threads  # the fold's extra threads given back
+    eager = render(TorchEngine(model, fast=False), music(total / 30), total)
+    assert np.abs(folded.astype(np.int16) - eager).max() <= 1
 
 
 def test_parallel_decoders_give_the_same_frames_in_order():

@@ -6,15 +6,17 @@
   normalisation, the log-mel path and the interpolation onto the frame grid as convolutions, matmuls and
   gathers (`fast_ops`), which ONNX exports and every runtime runs well, or, with `use_native_ops` (what the
   torch engine runs), torch's own STFT, pooling and interpolation, which are faster in torch;
-- decoder: the seed Linear and the first ConvTranspose2d are both linear with nothing between them, so they
-  run as one Linear from the features straight to the first layer's output, channels-last (`_seed_through`:
-  at spec size 8.4 M multiply-adds a frame against 37.7 M, where that is fewer); each other ConvTranspose2d
-  runs with its GELU fused into it (a oneDNN post-op, on CPU) and channels-last; the last 32 -> 3
+- decoder: the seed Linear writes the seed map channels-last directly; the seed Linear and the first
+  ConvTranspose2d are both linear with nothing between them, so `fold_first_layer` can make them one Linear
+  from the features straight to the first layer's output (`_seed_through`: at spec size 8.4 M multiply-adds a
+  frame against 37.7 M; the fold costs about 300 frames' worth once, so long inputs get it); each
+  ConvTranspose2d runs with its GELU fused into it (a oneDNN post-op, on CPU) and channels-last; the last 32 -> 3
   ConvTranspose2d, the slowest layer per FLOP in eager, runs as its parity form: a ConvTranspose2d(k4, s2, p1)
   is four 2x2 convolutions, one per output pixel parity, so one 2x2 convolution to 4 x 3 channels (sigmoid
   fused) computes it with the same FLOPs, and the parities interleave into the (N, H, W, 3) frames that
   encoders want;
-- the first layer's Linear (a 33 MB weight) runs once for many frames, the convolutions on cache-sized chunks.
+- the first Linear (a 16 MB weight, 33 MB folded) runs once for many frames, the convolutions on cache-sized
+  chunks of them.
 
 The decoder's BatchNorms sit after a GELU and before a transposed convolution, whose output pixels see a
 different number of input taps at the borders and by parity: folding the BatchNorm's shift into that
@@ -201,28 +203,21 @@ def _parity_weight(weight: torch.Tensor) -> torch.Tensor:
     return out.reshape(4 * cout, cin, 2, 2)
 
 
-def _seed_through(seed: nn.Linear, convt: nn.ConvTranspose2d, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The seed Linear (d -> C x size x size) followed by a ConvTranspose2d, both linear with nothing between
-    them, as one Linear: (weight (2 size x 2 size x C', d), bias), output rows in (y, x, c') order (channels-last).
-    Computed in float64 by running the transposed convolution over each feature's column of the seed weight."""
-    d = seed.in_features
-    c = seed.out_features // (size * size)
-    columns = seed.weight.detach().double().t().reshape(d, c, size, size)           # feature j's seed map
-    w, b = convt.weight.detach().double(), convt.bias.detach().double()
-    kwargs = dict(stride=convt.stride, padding=convt.padding)
-    weight = F.conv_transpose2d(columns, w, None, **kwargs).permute(0, 2, 3, 1).reshape(d, -1).t()
-    bias = F.conv_transpose2d(seed.bias.detach().double().view(1, c, size, size), w, b, **kwargs)
-    return weight.float().contiguous(), bias.permute(0, 2, 3, 1).reshape(-1).float()
-
-
-def _fold_pays(model: AudioToVideoNet) -> bool:
-    """Whether the seed Linear folded into the first ConvTranspose2d takes fewer multiply-adds than the two apart
-    (at spec size 8.4 M against 37.7 M a frame): there must be a hidden layer to fold into."""
-    cfg = model.config
-    if not cfg.decoder_channels:
-        return False
-    s, c, c1, d = cfg.seed_size, cfg.seed_channels, cfg.decoder_channels[0], cfg.d_model
-    return d * c1 * 4 * s * s < d * c * s * s + 16 * c * c1 * s * s
+def _seed_through(seed_weight: torch.Tensor, seed_bias: torch.Tensor, seed_shape: tuple[int, int, int],
+                  weight: torch.Tensor, bias: torch.Tensor, chunk: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """The channels-last seed Linear (rows in (y, x, c) order) followed by a ConvTranspose2d(k4, s2, p1), both
+    linear with nothing between them, as one Linear: (weight (2s x 2s x C', d), bias), rows in (y, x, c') order.
+    The transposed convolution runs over each feature's column of the seed weight (as a seed map), `chunk`
+    features at a time, in float32 (2e-7 from a float64 fold)."""
+    s, _, c = seed_shape
+    d = seed_weight.shape[1]
+    weight, bias = weight.float(), bias.float()
+    columns = seed_weight.float().t().reshape(d, s, s, c).permute(0, 3, 1, 2)            # feature j's seed map
+    rows = [F.conv_transpose2d(columns[i:i + chunk], weight, None, stride=2, padding=1).permute(0, 2, 3, 1)
+            .reshape(len(columns[i:i + chunk]), -1) for i in range(0, d, chunk)]
+    seed_map = seed_bias.float().view(1, s, s, c).permute(0, 3, 1, 2)
+    through = F.conv_transpose2d(seed_map, weight, bias, stride=2, padding=1).permute(0, 2, 3, 1).reshape(-1)
+    return torch.cat(rows).t().contiguous(), through
 
 
 class FastDecoder(nn.Module):
@@ -233,21 +228,14 @@ class FastDecoder(nn.Module):
         cfg = model.config
         s, c = cfg.seed_size, cfg.seed_channels
         seed = model.seed
+        # rows reordered from (c, y, x) to (y, x, c): the Linear's output is the channels-last seed map
+        self.seed_weight = nn.Parameter(seed.weight.detach().view(c, s, s, -1).permute(1, 2, 0, 3).reshape(s * s * c, -1)
+                                        .clone(), requires_grad=False)
+        self.seed_bias = nn.Parameter(seed.bias.detach().view(c, s, s).permute(1, 2, 0).reshape(-1).clone(),
+                                      requires_grad=False)
+        self.seed_shape = (s, s, c)
         convts = [m for m in model.decoder if isinstance(m, nn.ConvTranspose2d)]
         bns = [m for m in model.decoder if isinstance(m, nn.BatchNorm2d)]
-        self.folded = _fold_pays(model)
-        if self.folded:  # the first layer: seed Linear and first ConvTranspose2d as one Linear, then GELU, BN
-            weight, bias = _seed_through(seed, convts[0], s)
-            self.first_shape = (2 * s, 2 * s, convts[0].out_channels)
-            self.first_norm = _Affine(*_bn_affine(bns[0]))
-            convts, bns = convts[1:], bns[1:]
-        else:  # the seed Linear alone, its rows reordered from (c, y, x) to (y, x, c): the channels-last seed map
-            weight = seed.weight.detach().view(c, s, s, -1).permute(1, 2, 0, 3).reshape(s * s * c, -1)
-            bias = seed.bias.detach().view(c, s, s).permute(1, 2, 0).reshape(-1)
-            self.first_shape = (s, s, c)
-            self.first_norm = None
-        self.first_weight = nn.Parameter(weight.clone(), requires_grad=False)
-        self.first_bias = nn.Parameter(bias.clone(), requires_grad=False)
         self.weights = nn.ParameterList([nn.Parameter(m.weight.detach().clone(), requires_grad=False)
                                          for m in convts[:-1]])
         self.biases = nn.ParameterList([nn.Parameter(m.bias.detach().clone(), requires_grad=False)
@@ -258,34 +246,65 @@ class FastDecoder(nn.Module):
         self.last_bias = nn.Parameter(last.bias.detach().repeat(4).clone(), requires_grad=False)
         self.out_channels = last.out_channels
         self.fused = False  # oneDNN post-ops: switched on by `use_fused_ops` (CPU, float32, not while exporting)
+        self.folded = False  # the first layer as one Linear: `fold_first_layer`
 
     def use_fused_ops(self, on: bool) -> None:
         self.fused = bool(on) and fused_ops_available()
 
-    def first(self, features: torch.Tensor) -> torch.Tensor:
-        """(N, d) -> (N, C, h, h) channels-last, the input of the remaining transposed convolutions: the folded
-        first layer (GELU and BatchNorm applied), or the seed map. One matmul for many frames: its weight (33 MB
-        folded, 16 MB the seed alone, at spec size) is read once for them."""
-        n = features.shape[0]
-        features = features.to(self.first_weight.dtype)  # a bf16 decoder (`TorchEngine`, precision "bf16")
-        if not self.folded:
-            return F.linear(features, self.first_weight, self.first_bias).view(n, *self.first_shape).permute(0, 3, 1, 2)
+    def fold_pays(self) -> bool:
+        """Whether the first layer folded into one Linear takes fewer multiply-adds a frame than the seed Linear and
+        the first ConvTranspose2d apart (at spec size 8.4 M against 37.7 M): there must be a layer to fold into."""
+        if not len(self.weights):
+            return False
+        s, _, c = self.seed_shape
+        d, c1 = self.seed_weight.shape[1], self.weights[0].shape[1]
+        return d * c1 * 4 * s * s < d * c * s * s + 16 * c * c1 * s * s
+
+    @torch.no_grad()
+    def fold_first_layer(self) -> bool:
+        """Fold the seed Linear into the first ConvTranspose2d (`_seed_through`) where that pays; returns whether
+        the decoder runs folded. The fold itself costs the multiply-adds of about 300 frames (17 GFLOP at spec
+        size: 0.1-0.2 s on a CPU), so callers fold for long inputs only."""
+        if not self.folded and self.fold_pays():
+            weight, bias = _seed_through(self.seed_weight, self.seed_bias, self.seed_shape, self.weights[0],
+                                         self.biases[0])
+            dtype = self.seed_weight.dtype
+            self.fold_weight = nn.Parameter(weight.to(dtype), requires_grad=False)
+            self.fold_bias = nn.Parameter(bias.to(dtype), requires_grad=False)
+            self.fold_shape = (2 * self.seed_shape[0], 2 * self.seed_shape[1], self.weights[0].shape[1])
+            self.folded = True
+        return self.folded
+
+    def _up(self, x: torch.Tensor, i: int) -> torch.Tensor:
+        """Hidden layer i: ConvTranspose2d, GELU, BatchNorm (channels-last)."""
+        w, b = self.weights[i], self.biases[i]
         if self.fused:
-            x = torch.ops.mkldnn._linear_pointwise(features, self.first_weight, self.first_bias, "gelu", [], "none")
+            x = torch.ops.mkldnn._convolution_transpose_pointwise(x, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "gelu",
+                                                                  [], "none")
         else:
-            x = F.gelu(F.linear(features, self.first_weight, self.first_bias))
-        return self.first_norm(x.view(n, *self.first_shape).permute(0, 3, 1, 2))
+            x = F.gelu(F.conv_transpose2d(x, w, b, stride=2, padding=1))
+        return self.norms[i](x)
+
+    def first(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, d) -> (N, C, h, h) channels-last: the seed map through the first hidden layer (the seed map itself
+        where there is none), as one Linear (+ GELU, BatchNorm) where folded. Run for many frames at once: the
+        Linear's weight (33 MB folded, 16 MB the seed alone, at spec size) is read once for them."""
+        n = features.shape[0]
+        features = features.to(self.seed_weight.dtype)  # a bf16 decoder (`TorchEngine`, precision "bf16")
+        if self.folded:
+            if self.fused:
+                x = torch.ops.mkldnn._linear_pointwise(features, self.fold_weight, self.fold_bias, "gelu", [], "none")
+            else:
+                x = F.gelu(F.linear(features, self.fold_weight, self.fold_bias))
+            return self.norms[0](x.view(n, *self.fold_shape).permute(0, 3, 1, 2))
+        x = F.linear(features, self.seed_weight, self.seed_bias).view(n, *self.seed_shape).permute(0, 3, 1, 2)
+        return self._up(x, 0) if len(self.weights) else x
 
     def parities(self, x: torch.Tensor) -> torch.Tensor:
         """`first`'s output -> (N, 4 x 3, h + 1, h + 1) channels-last, sigmoid applied: the four parities of the
         output pixels, parity (a, b) at offset (a, b) (see `_parity_weight`)."""
-        for w, b, norm in zip(self.weights, self.biases, self.norms):
-            if self.fused:
-                x = torch.ops.mkldnn._convolution_transpose_pointwise(
-                    x, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "gelu", [], "none")
-            else:
-                x = F.gelu(F.conv_transpose2d(x, w, b, stride=2, padding=1))
-            x = norm(x)
+        for i in range(1, len(self.weights)):
+            x = self._up(x, i)
         if self.fused:
             return torch.ops.mkldnn._convolution_pointwise(
                 x, self.last_weight, self.last_bias, [1, 1], [1, 1], [1, 1], 1, "sigmoid", [], "")

@@ -90,6 +90,7 @@ def export_graphs(model: VideoModel) -> dict[str, bytes]:
     inner = FastHybrid.from_model(model) if isinstance(model, AudioToVideoNet) else model
     if isinstance(inner, FastHybrid):
         inner.decoder.use_fused_ops(False)
+        inner.decoder.fold_first_layer()  # once, for every run of the graph
     cfg = model.config
     audio = torch.zeros(2, 1, cfg.num_samples)
     features = torch.zeros(3, cfg.d_model)

@@ -43,8 +43,8 @@ class Engine:
     def frames_shape(self) -> tuple[int, int, int]:
         return (3, self.config.frame_size, self.config.frame_size)
 
-    def plan_compile(self, total_frames: int) -> None:
-        """Told the input's length before rendering: compile now if that pays off."""
+    def plan(self, total_frames: int) -> None:
+        """Told the input's length before rendering: spend set-up time now (a fold, a compile) if that pays off."""
 
     def describe(self) -> str:
         return self.name

@@ -119,7 +119,7 @@ def render_frames(model: VideoModel | Engine, audio: np.ndarray, total_frames: i
     cfg = engine.config
     plan = plan_windows(total_frames, cfg.frames, cfg.fps, options.overlap)
     by_features = options.crossfade == "feature" and engine.has_features
-    engine.plan_compile(total_frames)
+    engine.plan(total_frames)
     fader = CrossFader(plan.overlap_frames)
     windows = audio_windows(audio, plan, cfg.sample_rate, cfg.fps, cfg.num_samples)
     remaining = total_frames
