@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ..errors import MediaError
 from .audio_frames import (AAC_CODER, MIN_SAMPLE_RATE, EncodedAac, SampleBuffer, Steady, first_nonfinite,
@@ -289,6 +290,9 @@ class Mp4Writer:
         self._video.pix_fmt = "yuv420p"
         self._video.options = {"crf": str(crf), "preset": preset, **({"threads": str(threads)} if threads else {})}
         self._size = (width, height)
+        # one converter for every frame: a frame's own `reformat` sets up a new swscale context each time, which
+        # cost more than the conversion itself (0.2-0.4 against 0.08 ms a 128x128 frame, the same pixels)
+        self._reformatter = VideoReformatter()
         self._frames_written = 0
         if audio is not None and not hasattr(audio, "stream") and not hasattr(audio, "layout"):
             audio = EncodedAac(audio, audio_rate, audio_channels)
@@ -313,7 +317,8 @@ class Mp4Writer:
         how = "LANCZOS" if (frames.shape[2], frames.shape[1]) != self._size else "AREA"
         for rgb in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            frame = frame.reformat(width=self._size[0], height=self._size[1], format="yuv420p", interpolation=how)
+            frame = self._reformatter.reformat(frame, width=self._size[0], height=self._size[1], format="yuv420p",
+                                               interpolation=how)
             frame.pts = self._frames_written
             self._frames_written += 1
             self._mux(self._video.encode(frame))
