@@ -33,7 +33,7 @@ FOLD_MIN_FRAMES = 600
 
 class TorchEngine(Engine):
     """`precision`: "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32", or "bf16": autocast on CUDA; on CPU the
-    fast decoder's weights in bf16 (oneDNN's bf16 convolutions: on CPUs with AMX about 3x the fp32 speed, frames
+    fast decoder's weights in bf16 (oneDNN's bf16 convolutions: on CPUs with AMX about 2x the fp32 speed, frames
     within a few 8-bit levels of fp32's), an eager model under CPU autocast."""
 
     def __init__(self, model: VideoModel, fast: bool = True, compile: str = "auto", precision: str = "auto"):
