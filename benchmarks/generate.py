@@ -229,17 +229,13 @@ def in_generate(engine, seconds: float, encoder_flops: float, frame_flops: float
             "fraction_of_ceiling": round(gflops / ceiling, 3), "fraction_of_matmul": round(gflops / matmul, 3)}
 
 
-def fast_path_saving(model, engine) -> float:
-    """FLOPs a frame that the fast path does not execute: the seed Linear and the first ConvTranspose2d (4 taps an
-    output pixel) against the one Linear they fold into."""
-    import torch
-
+def fast_path_saving(engine) -> float:
+    """FLOPs a frame that the fast path does not execute: the seed Linear and the first ConvTranspose2d against the
+    one Linear they fold into."""
     dec = engine.fast.decoder if engine.fast is not None else None
     if dec is None or not dec.folded:
         return 0.0
-    convt = next(m for m in model.decoder if isinstance(m, torch.nn.ConvTranspose2d))
-    apart = model.seed.weight.numel() + dec.fold_weight.shape[0] * convt.in_channels * 4
-    return 2.0 * (apart - dec.fold_weight.numel())
+    return 2.0 * (dec.first_layer_macs(False) - dec.first_layer_macs(True))
 
 
 def decoder_layers(engine, frames: int = 8) -> dict | None:
@@ -271,20 +267,19 @@ def decoder_layers(engine, frames: int = 8) -> dict | None:
         with torch.no_grad():
             # the first layer runs on `decode_chunk` frames at once in generate (its weight read once for them)
             many = torch.randn(engine.decode_chunk, engine.config.d_model)
-            model = engine.model
-            up = next(m for m in model.decoder if isinstance(m, torch.nn.ConvTranspose2d))
-            pixels = (2 * engine.config.seed_size) ** 2
-            nominal = 2 * len(many) * (model.seed.weight.numel() + pixels * up.out_channels * up.in_channels * 4)
-            name = (f"first layer: seed Linear + ConvTranspose2d {up.in_channels}->{up.out_channels} + GELU + "
-                    f"BatchNorm ({len(many)} frames a call)")
+            cin, cout = dec.weights[0].shape[:2]
+            nominal = 2 * len(many) * dec.first_layer_macs(False)
+            name = (f"first layer: seed Linear + ConvTranspose2d {cin}->{cout} + GELU + BatchNorm "
+                    f"({len(many)} frames a call)")
             folded = dec.folded
             dec.folded = False  # the same layers apart, then folded (as generate runs inputs of 20 s and more)
-            add(name + ", apart", lambda: dec.first(many), nominal, len(many))
-            dec.folded = folded
+            try:
+                add(name + ", apart", lambda: dec.first(many), nominal, len(many))
+            finally:
+                dec.folded = folded
             if folded:
-                executed = 2 * dec.fold_weight.numel() * len(many)
                 add(name + ", folded into one matmul", lambda: dec.first(many), nominal, len(many),
-                    executed_gflop_per_frame=round(executed / len(many) / 1e9, 4))
+                    executed_gflop_per_frame=round(2 * dec.first_layer_macs(True) / 1e9, 4))
             feats = many[:frames]
             x = dec.first(feats)
             for w, b, norm in zip(dec.weights[1:], dec.biases[1:], dec.norms[1:]):
@@ -398,7 +393,7 @@ def main() -> None:
                                                  (flops - encoder_flops) / cfg.frames, ceiling, matmul)
         # the GFLOP/s above count the model's FLOPs (what eager runs); the fast path executes fewer where it folds
         # the seed Linear into the first transposed convolution
-        saved = fast_path_saving(model, fast)
+        saved = fast_path_saving(fast)
         report["fast"]["executed_gflop_per_window"] = round((flops - cfg.frames * saved) / 1e9, 2)
         report["fast"]["executed_gflops"] = round(report["fast"]["executed_gflop_per_window"]
                                                   / report["fast"]["s_per_window"], 1)

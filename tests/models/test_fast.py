@@ -5,8 +5,9 @@ import torch
 import torch.nn.functional as F
 
 from audio2video.models import ModelConfig, build_model
-from audio2video.models.fast import FastHybrid, _WaveConv1d, _parity_weight, fused_ops_available
-from audio2video.models.fast_ops import AdaptivePool1d, LinearUpsample1d, PowerSpectrum, linear_resize_matrix
+from audio2video.models.fast import FastHybrid, _parity_weight, fused_ops_available
+from audio2video.models.fast_ops import (AdaptivePool1d, BlockConv1d, LinearUpsample1d, PowerSpectrum,
+                                         linear_resize_matrix)
 from conftest import tiny_config
 
 EXTENSIONS = [dict(), dict(input_norm="level"), dict(audio_features="logmel"),
@@ -86,7 +87,7 @@ def test_the_first_layer_folds_only_where_that_saves_work():
 def test_waveform_convolution_over_blocks_is_the_convolution(kernel, stride, padding, length):
     torch.manual_seed(0)
     conv = torch.nn.Conv1d(1, 5, kernel, stride, padding)
-    blocks = _WaveConv1d(conv, length)
+    blocks = BlockConv1d(conv, length)
     x = torch.randn(3, 1, length)
     with torch.no_grad():
         expected = conv(x)
@@ -96,12 +97,12 @@ def test_waveform_convolution_over_blocks_is_the_convolution(kernel, stride, pad
 
 
 def test_only_waveform_convolutions_with_whole_blocks_run_over_blocks():
-    assert _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 80, 4, 38))
-    assert not _WaveConv1d.suits(torch.nn.Conv1d(2, 8, 80, 4, 38))      # two input channels
-    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 81, 4, 38))      # a kernel that is not whole blocks
-    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 4, 1))           # stride 1: nothing to gain
-    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 8, 4, 2, padding_mode="reflect"))
-    assert not _WaveConv1d.suits(torch.nn.Conv1d(1, 8, 8, 4, 2, dilation=2))
+    assert BlockConv1d.suits(torch.nn.Conv1d(1, 8, 80, 4, 38))
+    assert not BlockConv1d.suits(torch.nn.Conv1d(2, 8, 80, 4, 38))      # two input channels
+    assert not BlockConv1d.suits(torch.nn.Conv1d(1, 8, 81, 4, 38))      # a kernel that is not whole blocks
+    assert not BlockConv1d.suits(torch.nn.Conv1d(1, 8, 4, 1))           # stride 1: nothing to gain
+    assert not BlockConv1d.suits(torch.nn.Conv1d(1, 8, 8, 4, 2, padding_mode="reflect"))
+    assert not BlockConv1d.suits(torch.nn.Conv1d(1, 8, 8, 4, 2, dilation=2))
 
 
 def test_fast_form_leaves_the_model_alone():

@@ -2,7 +2,7 @@
 
 `FastHybrid.from_model(model)` copies a trained hybrid model's weights into this form:
 - encoder: each BatchNorm folded into the Conv1d after it (exact: those convolutions pad nothing); the first
-  convolution, over the waveform, as a convolution over blocks of samples (`_WaveConv1d`); the level
+  convolution, over the waveform, as a convolution over blocks of samples (`BlockConv1d`); the level
   normalisation, the log-mel path and the interpolation onto the frame grid as convolutions, matmuls and
   gathers (`fast_ops`), which ONNX exports and every runtime runs well, or, with `use_native_ops` (what the
   torch engine runs), torch's own STFT, pooling and interpolation, which are faster in torch;
@@ -31,7 +31,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .fast_ops import AdaptivePool1d, LinearUpsample1d, PowerSpectrum, linear_resize_matrix
+from .fast_ops import AdaptivePool1d, BlockConv1d, LinearUpsample1d, PowerSpectrum, linear_resize_matrix
 from .hybrid import AudioToVideoNet
 from .layers import LevelNorm, LogMelPath
 
@@ -44,13 +44,13 @@ def _bn_affine(bn: nn.modules.batchnorm._BatchNorm) -> tuple[torch.Tensor, torch
 def _fold_encoder(convs: nn.Sequential, num_samples: int) -> tuple[nn.ModuleList, nn.Module | None]:
     """Conv1d -> act -> BN -> Conv1d(padding 0) ...: each BN folded into the next conv. Returns the convs (with
     their activation) and the last BN, which stays (nothing follows it to fold into). A convolution over the
-    waveform itself runs over blocks of samples (`_WaveConv1d`)."""
+    waveform itself runs over blocks of samples (`BlockConv1d`)."""
     blocks = [list(convs[i:i + 3]) for i in range(0, len(convs), 3)]
     out = nn.ModuleList()
     pending = None  # (scale, shift) of the BN before this conv
     for conv, act, bn in blocks:
-        if pending is None and _WaveConv1d.suits(conv):
-            out.append(nn.Sequential(_WaveConv1d(conv, num_samples), type(act)()))
+        if pending is None and BlockConv1d.suits(conv):
+            out.append(nn.Sequential(BlockConv1d(conv, num_samples), type(act)()))
             pending = _bn_affine(bn)
             continue
         conv = _copy_conv1d(conv)
@@ -65,37 +65,6 @@ def _fold_encoder(convs: nn.Sequential, num_samples: int) -> tuple[nn.ModuleList
         out.append(nn.Sequential(conv, type(act)()))
         pending = _bn_affine(bn)
     return out, _Affine(*pending)
-
-
-class _WaveConv1d(nn.Module):
-    """A Conv1d over a waveform (one input channel, the kernel a multiple of the stride s) as a stride-1 Conv1d over
-    blocks of s samples, one input channel per sample of a block (space to depth): the same products and sums,
-    in a shape that oneDNN runs about twice as fast (a wide kernel over one channel is its slow case). The input
-    length is fixed (the model's window), so the padding and the block count are too."""
-
-    @staticmethod
-    def suits(conv: nn.Conv1d) -> bool:
-        (k,), (s,), (d,) = conv.kernel_size, conv.stride, conv.dilation
-        return (conv.in_channels == 1 and conv.groups == 1 and d == 1 and s > 1 and k % s == 0
-                and isinstance(conv.padding, tuple) and conv.padding_mode == "zeros")
-
-    def __init__(self, conv: nn.Conv1d, length: int):
-        super().__init__()
-        (k,), (s,), (p,) = conv.kernel_size, conv.stride, conv.padding
-        self.stride, self.left = s, p
-        padded = length + 2 * p
-        self.out_length = (padded - k) // s + 1
-        self.blocks = -(-padded // s)
-        self.right = p + self.blocks * s - padded  # the zeros past the last block's end feed no kept output
-        # w[o, 0, q s + r] -> w2[o, r, q]: block channel r at block t + q is sample (t + q) s + r
-        self.weight = nn.Parameter(conv.weight.detach().view(conv.out_channels, k // s, s).transpose(1, 2)
-                                   .contiguous().clone(), requires_grad=False)
-        self.bias = nn.Parameter(conv.bias.detach().clone() if conv.bias is not None
-                                 else torch.zeros(conv.out_channels), requires_grad=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x, (self.left, self.right)).reshape(-1, self.blocks, self.stride).transpose(1, 2)
-        return F.conv1d(x, self.weight, self.bias)[..., :self.out_length]
 
 
 def _copy_conv1d(conv: nn.Conv1d) -> nn.Conv1d:
@@ -251,14 +220,19 @@ class FastDecoder(nn.Module):
     def use_fused_ops(self, on: bool) -> None:
         self.fused = bool(on) and fused_ops_available()
 
-    def fold_pays(self) -> bool:
-        """Whether the first layer folded into one Linear takes fewer multiply-adds a frame than the seed Linear and
-        the first ConvTranspose2d apart (at spec size 8.4 M against 37.7 M): there must be a layer to fold into."""
-        if not len(self.weights):
-            return False
+    def first_layer_macs(self, folded: bool) -> int:
+        """Multiply-adds a frame of the seed Linear and the first ConvTranspose2d (4 taps an output pixel), apart
+        or folded into one Linear (at spec size 37.7 M against 8.4 M)."""
         s, _, c = self.seed_shape
         d, c1 = self.seed_weight.shape[1], self.weights[0].shape[1]
-        return d * c1 * 4 * s * s < d * c * s * s + 16 * c * c1 * s * s
+        if folded:
+            return d * c1 * 4 * s * s
+        return d * c * s * s + c * c1 * 4 * s * s * 4
+
+    def fold_pays(self) -> bool:
+        """Whether the first layer folded into one Linear takes fewer multiply-adds a frame than apart: there must
+        be a layer to fold into."""
+        return bool(len(self.weights)) and self.first_layer_macs(True) < self.first_layer_macs(False)
 
     @torch.no_grad()
     def fold_first_layer(self) -> bool:
@@ -271,7 +245,6 @@ class FastDecoder(nn.Module):
             dtype = self.seed_weight.dtype
             self.fold_weight = nn.Parameter(weight.to(dtype), requires_grad=False)
             self.fold_bias = nn.Parameter(bias.to(dtype), requires_grad=False)
-            self.fold_shape = (2 * self.seed_shape[0], 2 * self.seed_shape[1], self.weights[0].shape[1])
             self.folded = True
         return self.folded
 
@@ -296,7 +269,8 @@ class FastDecoder(nn.Module):
                 x = torch.ops.mkldnn._linear_pointwise(features, self.fold_weight, self.fold_bias, "gelu", [], "none")
             else:
                 x = F.gelu(F.linear(features, self.fold_weight, self.fold_bias))
-            return self.norms[0](x.view(n, *self.fold_shape).permute(0, 3, 1, 2))
+            s = 2 * self.seed_shape[0]
+            return self.norms[0](x.view(n, s, s, self.weights[0].shape[1]).permute(0, 3, 1, 2))
         x = F.linear(features, self.seed_weight, self.seed_bias).view(n, *self.seed_shape).permute(0, 3, 1, 2)
         return self._up(x, 0) if len(self.weights) else x
 

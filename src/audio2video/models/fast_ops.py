@@ -3,7 +3,8 @@
 Each helper reproduces one PyTorch op to float rounding with matmuls, gathers and convolutions only:
 - linear interpolation (`F.interpolate(mode="linear", align_corners=False)`) as fixed indices and weights,
 - adaptive average / max pooling over windows whose sizes do not divide evenly, as one gather,
-- the STFT power spectrum (`torch.stft`, centred, reflect-padded, Hann window) as a Conv1d over a DFT basis.
+- the STFT power spectrum (`torch.stft`, centred, reflect-padded, Hann window) as a Conv1d over a DFT basis;
+- a strided Conv1d over a waveform as a stride-1 Conv1d over blocks of samples (faster in oneDNN).
 """
 from __future__ import annotations
 
@@ -98,3 +99,34 @@ class PowerSpectrum(nn.Module):
         x = F.pad(audio, (half, half), mode="reflect")
         parts = F.conv1d(x, self.basis, stride=self.hop)                     # (B, 2 * bins, steps)
         return parts.pow(2).unflatten(1, (2, -1))
+
+
+class BlockConv1d(nn.Module):
+    """A Conv1d over a waveform (one input channel, the kernel a multiple of the stride s) as a stride-1 Conv1d over
+    blocks of s samples, one input channel per sample of a block (space to depth): the same products and sums,
+    in a shape that oneDNN runs about twice as fast (a wide kernel over one channel is its slow case). The input
+    length is fixed (the model's window), so the padding and the block count are too."""
+
+    @staticmethod
+    def suits(conv: nn.Conv1d) -> bool:
+        (k,), (s,), (d,) = conv.kernel_size, conv.stride, conv.dilation
+        return (conv.in_channels == 1 and conv.groups == 1 and d == 1 and s > 1 and k % s == 0
+                and isinstance(conv.padding, tuple) and conv.padding_mode == "zeros")
+
+    def __init__(self, conv: nn.Conv1d, length: int):
+        super().__init__()
+        (k,), (s,), (p,) = conv.kernel_size, conv.stride, conv.padding
+        self.stride, self.left = s, p
+        padded = length + 2 * p
+        self.out_length = (padded - k) // s + 1
+        self.blocks = -(-padded // s)
+        self.right = p + self.blocks * s - padded  # the zeros past the last block's end feed no kept output
+        # w[o, 0, q s + r] -> w2[o, r, q]: block channel r at block t + q is sample (t + q) s + r
+        self.weight = nn.Parameter(conv.weight.detach().view(conv.out_channels, k // s, s).transpose(1, 2)
+                                   .contiguous().clone(), requires_grad=False)
+        self.bias = nn.Parameter(conv.bias.detach().clone() if conv.bias is not None
+                                 else torch.zeros(conv.out_channels), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (self.left, self.right)).reshape(-1, self.blocks, self.stride).transpose(1, 2)
+        return F.conv1d(x, self.weight, self.bias)[..., :self.out_length]
