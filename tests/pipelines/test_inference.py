@@ -265,3 +265,33 @@ def test_help_does_not_import_torch():
             "p._subparsers._group_actions[0].choices['generate'].format_help(); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_start_up_imports_no_engine_and_pauses_the_collector():
+    """The clip spec (which the model's config reads) loads without the procedural engine and torch; the data
+    package's names still load on first use; `gc_paused` restores the collector."""
+    code = ("import sys; import audio2video.data.clip; print(sorted(m for m in ('torch', "
+            "'audio2video.data.procedural') if m in sys.modules)); from audio2video.data import heldout_set, "
+            "ClipSpec; import audio2video.data as d; print(callable(heldout_set), 'Palette' in dir(d))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True True"]
+    import audio2video.data as data
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        data.Nope  # noqa: B018
+    import gc
+
+    from audio2video.cli.common import gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_overwrite, finite_float, path_text
+from .common import add_overwrite, finite_float, gc_paused, path_text
 from .deprecated import add_deprecated
 
 
@@ -24,7 +24,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipelines.demo import run_demo
+    with gc_paused():  # importing torch
+        from ..pipelines.demo import run_demo
 
     result = run_demo(args.output, seconds=args.seconds, untrained=args.untrained, checkpoint=args.checkpoint,
                       overwrite=args.overwrite)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import (add_device, add_encoding, add_overwrite, add_quiet, finite_float, path_text, positive_int,
-                     report_batch)
+from .common import (add_device, add_encoding, add_overwrite, add_quiet, finite_float, gc_paused, path_text,
+                     positive_int, report_batch)
 from .shape_flags import add_shape_flags, shape_options
 
 
@@ -56,16 +56,17 @@ def run(args: argparse.Namespace) -> int:
     jobs = plan_jobs(files, Path(args.output), batch, overwrite=args.overwrite, skip_existing=args.skip_existing)
     early = first_sound(jobs, options, args.skip_existing)  # encoding from now on, while torch imports
     try:
-        from ..models import load_model
-        from ..pipelines.generate import generate_video
-        from ..pipelines.inference import configure_threads, make_engine
-        from ..runtime import resolve_device
+        with gc_paused():
+            from ..models import load_model
+            from ..pipelines.generate import generate_video
+            from ..pipelines.inference import configure_threads, make_engine
+            from ..runtime import resolve_device
 
-        configure_threads()
-        device = resolve_device(args.device)
-        model = load_model(args.checkpoint, map_location=device)
+            configure_threads()
+            device = resolve_device(args.device)
+            model = load_model(args.checkpoint, map_location=device)
+            engine = make_engine(model, args.backend, onnx_dir=args.checkpoint, precision=options.precision)
         source = args.checkpoint or "the shipped weights"
-        engine = make_engine(model, args.backend, onnx_dir=args.checkpoint, precision=options.precision)
         print(f"model: {model.config.kind} ({sum(p.numel() for p in model.parameters()):,} parameters) from "
               f"{source}; device: {device}; {engine.describe()}")
 

@@ -40,11 +40,10 @@ def linear_resize_matrix(n_in: int, n_out: int) -> torch.Tensor:
 def pool_windows(n_in: int, n_out: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Adaptive pooling's windows [floor(i n_in / n_out), ceil((i + 1) n_in / n_out)) as an index matrix
     (n_out, longest) padded by repeating each window's last index, and each window's length."""
-    starts = [(i * n_in) // n_out for i in range(n_out)]
-    ends = [-(-((i + 1) * n_in) // n_out) for i in range(n_out)]
-    longest = max(e - s for s, e in zip(starts, ends))
-    idx = torch.tensor([[min(s + j, e - 1) for j in range(longest)] for s, e in zip(starts, ends)])
-    return idx, torch.tensor([e - s for s, e in zip(starts, ends)], dtype=torch.float32)
+    i = np.arange(n_out, dtype=np.int64)
+    starts, ends = (i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)
+    idx = np.minimum(starts[:, None] + np.arange((ends - starts).max()), ends[:, None] - 1)
+    return torch.from_numpy(idx), torch.from_numpy((ends - starts).astype(np.float32))
 
 
 class AdaptivePool1d(nn.Module):
