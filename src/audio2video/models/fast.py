@@ -21,7 +21,7 @@
 The decoder's BatchNorms sit after a GELU and before a transposed convolution, whose output pixels see a
 different number of input taps at the borders and by parity: folding the BatchNorm's shift into that
 convolution would need a bias per output position, which costs the same pass as the BatchNorm itself. They stay
-a single channels-last pass each.
+a single channels-last pass each, written over the layer's output on a CPU (`_Affine.apply_`: no new tensor).
 """
 from __future__ import annotations
 
@@ -88,6 +88,12 @@ class _Affine(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.batch_norm(x, self.zero, self.one, self.scale, self.shift, False, 0.0, 0.0)
+
+    def apply_(self, x: torch.Tensor) -> torch.Tensor:
+        """The same scale and shift written over `x` (a tensor the caller owns): no new tensor, half the memory
+        traffic, about twice as fast on a CPU."""
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        return torch.addcmul(self.shift.view(shape), x, self.scale.view(shape), out=x)
 
 
 class _FastLevelNorm(nn.Module):
@@ -214,7 +220,8 @@ class FastDecoder(nn.Module):
         self.last_weight = nn.Parameter(_parity_weight(last.weight.detach()).clone(), requires_grad=False)
         self.last_bias = nn.Parameter(last.bias.detach().repeat(4).clone(), requires_grad=False)
         self.out_channels = last.out_channels
-        self.fused = False  # oneDNN post-ops: switched on by `use_fused_ops` (CPU, float32, not while exporting)
+        # oneDNN post-ops and BatchNorms in place: switched on by `use_fused_ops` (CPU, not while exporting)
+        self.fused = False
         self.folded = False  # the first layer as one Linear: `fold_first_layer`
 
     def use_fused_ops(self, on: bool) -> None:
@@ -256,7 +263,11 @@ class FastDecoder(nn.Module):
                                                                   [], "none")
         else:
             x = F.gelu(F.conv_transpose2d(x, w, b, stride=2, padding=1))
-        return self.norms[i](x)
+        return self._norm(x, i)
+
+    def _norm(self, x: torch.Tensor, i: int) -> torch.Tensor:
+        """BatchNorm i over `x`, a layer's fresh output: in place where the ops are fused (inference on a CPU)."""
+        return self.norms[i].apply_(x) if self.fused else self.norms[i](x)
 
     def first(self, features: torch.Tensor) -> torch.Tensor:
         """(N, d) -> (N, C, h, h) channels-last: the seed map through the first hidden layer (the seed map itself
@@ -270,7 +281,7 @@ class FastDecoder(nn.Module):
             else:
                 x = F.gelu(F.linear(features, self.fold_weight, self.fold_bias))
             s = 2 * self.seed_shape[0]
-            return self.norms[0](x.view(n, s, s, self.weights[0].shape[1]).permute(0, 3, 1, 2))
+            return self._norm(x.view(n, s, s, self.weights[0].shape[1]).permute(0, 3, 1, 2), 0)
         x = F.linear(features, self.seed_weight, self.seed_bias).view(n, *self.seed_shape).permute(0, 3, 1, 2)
         return self._up(x, 0) if len(self.weights) else x
 
