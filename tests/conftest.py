@@ -114,3 +114,47 @@ def write_songs(folder, n=6, seconds=4.0):
         x = np.concatenate([generate_music(100 * k + j, ClipSpec()).waveform for j in range(int(np.ceil(seconds / 3)))])
         write_wav(folder / f"song{k}.wav", x[:int(seconds * 16000)], 16000)
     return folder
+
+
+def assert_same_file(a: Path, b: Path) -> None:
+    """`a` and `b` hold the same bytes. A difference fails in a few lines saying where (for media files: the first
+    packet that differs, its stream, and for video how far the decoded pictures are apart) rather than as a diff
+    of two whole binary files, which pytest takes minutes to compute."""
+    x, y = a.read_bytes(), b.read_bytes()
+    if x == y:
+        return
+    n = min(len(x), len(y))
+    at = np.flatnonzero(np.frombuffer(x, np.uint8, n) != np.frombuffer(y, np.uint8, n))
+    where = [f"{a.name} ({len(x)} bytes) and {b.name} ({len(y)} bytes) first differ at byte {at[0] if len(at) else n}"]
+    try:
+        where.append(_first_packet_difference(a, b))
+    except av.FFmpegError:
+        pass  # not media: the byte offset is all there is to say
+    raise AssertionError("; ".join(where))
+
+
+def _first_packet_difference(a: Path, b: Path) -> str:
+    def packets(path: Path, index: int) -> tuple[str, list[bytes]]:
+        with av.open(str(path)) as c:
+            stream = c.streams[index]
+            return stream.type, [bytes(p) for p in c.demux(stream) if p.size]
+
+    with av.open(str(a)) as ca, av.open(str(b)) as cb:
+        count = min(len(ca.streams), len(cb.streams))
+    for index in range(count):
+        (kind, pa), (_, pb) = packets(a, index), packets(b, index)
+        if pa != pb:
+            k = next((i for i, (p, q) in enumerate(zip(pa, pb)) if p != q), min(len(pa), len(pb)))
+            return f"{kind} stream's packet {k} of {len(pa)}/{len(pb)} differs" + (
+                _picture_difference(a, b) if kind == "video" else "")
+    return "every packet is the same (the container's own bytes differ)"
+
+
+def _picture_difference(a: Path, b: Path) -> str:
+    from audio2video.io.media import iter_video_frames
+
+    fa, fb = (np.stack(list(iter_video_frames(p))).astype(int) for p in (a, b))
+    if fa.shape != fb.shape:
+        return f" (pictures {fa.shape} against {fb.shape})"
+    d = np.abs(fa - fb)
+    return f" (decoded pictures: {int((d > 0).sum())} values differ, by at most {d.max()} levels)"

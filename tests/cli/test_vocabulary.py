@@ -9,6 +9,7 @@ from audio2video.cli import main
 from audio2video.cli.main import build_parser
 from audio2video.io.media import read_video_info
 from audio2video.models import modeling
+from conftest import assert_same_file
 
 
 def deprecation_lines(err: str) -> list[str]:
@@ -88,7 +89,7 @@ def test_export_old_positional_output_still_works(tmp_path, tiny_checkpoint, cap
     assert len(deprecation_lines(capsys.readouterr().err)) == 1
     assert main(["export", str(tiny_checkpoint), "-o", str(tmp_path / "new")]) == 0
     assert not deprecation_lines(capsys.readouterr().err)
-    assert (tmp_path / "old" / "model.safetensors").read_bytes() == (tmp_path / "new" / "model.safetensors").read_bytes()
+    assert_same_file(tmp_path / "old" / "model.safetensors", tmp_path / "new" / "model.safetensors")
     assert main(["export", str(tiny_checkpoint)]) == 2 and "-o/--output" in capsys.readouterr().err
 
 

@@ -13,7 +13,7 @@ from audio2video.io.audio_frames import EncodedAac
 from audio2video.io.media import Mp4Writer, probe_audio, read_video_info
 from audio2video.pipelines.batch import Job
 from audio2video.pipelines.generate_options import GenerateOptions
-from conftest import write_audio
+from conftest import assert_same_file, write_audio
 
 LONG = audio_track.AHEAD_MIN_SECONDS + 1.5
 
@@ -51,7 +51,7 @@ def test_the_child_writes_the_same_file_as_encoding_in_process(long_wav, tmp_pat
     monkeypatch.setattr(audio_track, "AHEAD_MIN_SECONDS", float("inf"))
     assert main([*args, "-o", str(tmp_path / "here.mp4")]) == 0
     assert len(made) == 1
-    assert (tmp_path / "child.mp4").read_bytes() == (tmp_path / "here.mp4").read_bytes()
+    assert_same_file(tmp_path / "child.mp4", tmp_path / "here.mp4")
     seconds = LONG - 1 if span else LONG
     assert read_video_info(tmp_path / "child.mp4")["audio_seconds"] == pytest.approx(seconds, abs=1e-3)
 

@@ -186,6 +186,32 @@ def test_parallel_decoders_give_the_same_frames_in_order():
     assert np.array_equal(render(one, audio, total), render(many, audio, total))
 
 
+def test_a_fresh_decoder_thread_runs_its_first_kernels_on_torchs_thread_count(monkeypatch):
+    import ctypes
+
+    gomp = [p for p in open("/proc/self/maps").read().split() if "libgomp" in p] if sys.platform == "linux" else []
+    if not gomp:
+        pytest.skip("torch is not built with GNU OpenMP here")
+    omp = ctypes.CDLL(gomp[0])
+    engine = TorchEngine(model_of())
+    first, seen = engine.fast.decoder.first, []
+
+    def spy(x):
+        seen.append(omp.omp_get_max_threads())  # before any torch call of this thread's own can set it
+        return first(x)
+
+    monkeypatch.setattr(engine.fast.decoder, "first", spy)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        thread = threading.Thread(target=engine.frames_uint8, args=(torch.zeros(4, engine.config.d_model),))
+        thread.start()
+        thread.join()
+    finally:
+        torch.set_num_threads(threads)
+    assert seen == [1], "the first layer's matmul ran on the fresh thread's OpenMP default, every core"
+
+
 def test_ordered_map_keeps_order_bounds_work_and_raises():
     import time
 

@@ -8,6 +8,7 @@ interface over onnxruntime.
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 
 import numpy as np
@@ -72,6 +73,7 @@ class TorchEngine(Engine):
         # CPU: one decoder per core (frames decode independently); with torch left at several intra-op threads
         # (the caller did not run `configure_threads`), as many fewer decoders
         self.workers = max(1, cpu_cores() // torch.get_num_threads()) if self.device.type == "cpu" else 1
+        self._thread = threading.local()
 
     def _autocast(self):
         """bf16 autocast where this engine runs in bf16 through it: on CUDA, and an eager model on CPU (the CPU
@@ -103,6 +105,13 @@ class TorchEngine(Engine):
     def frames_uint8(self, features: torch.Tensor) -> np.ndarray:
         if self.fast is None:
             return super().frames_uint8(features)
+        if not getattr(self._thread, "ready", False):
+            # a decoder thread's first call (`generate` runs them on a pool): a fresh thread's OpenMP team is every
+            # core, and MKL's matmul and oneDNN's convolutions use it until torch's first parallel op in the thread
+            # sets it to torch's count: the cores oversubscribed, and a chunk's kernels split their work by which
+            # thread happened to take it first. Setting torch's count (unchanged) sets this thread's team too.
+            torch.set_num_threads(torch.get_num_threads())
+            self._thread.ready = True
         with self._autocast():
             return self.fast.frames_uint8(features.to(self.device), self.conv_chunk).cpu().numpy()
 
