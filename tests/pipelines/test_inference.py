@@ -186,21 +186,25 @@ def test_parallel_decoders_give_the_same_frames_in_order():
     assert np.array_equal(render(one, audio, total), render(many, audio, total))
 
 
-def test_a_fresh_decoder_thread_runs_its_first_kernels_on_torchs_thread_count(monkeypatch):
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "eager"])
+def test_a_fresh_decoder_thread_runs_its_first_kernels_on_torchs_thread_count(monkeypatch, fast):
     import ctypes
+    from pathlib import Path
 
-    gomp = [p for p in open("/proc/self/maps").read().split() if "libgomp" in p] if sys.platform == "linux" else []
+    maps = Path("/proc/self/maps").read_text().split() if sys.platform == "linux" else []
+    gomp = [p for p in maps if "libgomp" in p]
     if not gomp:
         pytest.skip("torch is not built with GNU OpenMP here")
     omp = ctypes.CDLL(gomp[0])
-    engine = TorchEngine(model_of())
-    first, seen = engine.fast.decoder.first, []
+    engine = TorchEngine(model_of(), fast=fast)
+    owner, name = (engine.fast.decoder, "first") if fast else (engine.model, "decode")
+    first, seen = getattr(owner, name), []
 
     def spy(x):
         seen.append(omp.omp_get_max_threads())  # before any torch call of this thread's own can set it
         return first(x)
 
-    monkeypatch.setattr(engine.fast.decoder, "first", spy)
+    monkeypatch.setattr(owner, name, spy)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -103,15 +103,16 @@ class TorchEngine(Engine):
 
     @torch.no_grad()
     def frames_uint8(self, features: torch.Tensor) -> np.ndarray:
-        if self.fast is None:
-            return super().frames_uint8(features)
         if not getattr(self._thread, "ready", False):
-            # a decoder thread's first call (`generate` runs them on a pool): a fresh thread's OpenMP team is every
-            # core, and MKL's matmul and oneDNN's convolutions use it until torch's first parallel op in the thread
-            # sets it to torch's count: the cores oversubscribed, and a chunk's kernels split their work by which
-            # thread happened to take it first. Setting torch's count (unchanged) sets this thread's team too.
+            # a decoder thread's first call (`generate` runs them on a pool, the fast path's and an eager model's
+            # alike): a fresh thread's OpenMP team is every core, and MKL's matmuls and oneDNN's convolutions use
+            # it until torch's first parallel op in the thread sets it to torch's count: the cores oversubscribed,
+            # and a chunk's kernels split their work by which thread happened to take it first. Setting torch's
+            # count (unchanged) sets this thread's team too.
             torch.set_num_threads(torch.get_num_threads())
             self._thread.ready = True
+        if self.fast is None:
+            return super().frames_uint8(features)
         with self._autocast():
             return self.fast.frames_uint8(features.to(self.device), self.conv_chunk).cpu().numpy()
 
