@@ -299,7 +299,8 @@ def test_help_does_not_import_torch():
 
 def test_start_up_imports_no_engine_and_pauses_the_collector():
     """The clip spec (which the model's config reads) loads without the procedural engine and torch; the data
-    package's names still load on first use; `gc_paused` restores the collector."""
+    package's names still load on first use; `gc_paused` restores the collector, and freezes the start-up's
+    objects when asked."""
     code = ("import sys; import audio2video.data.clip; print(sorted(m for m in ('torch', "
             "'audio2video.data.procedural') if m in sys.modules)); from audio2video.data import heldout_set, "
             "ClipSpec; import audio2video.data as d; print(callable(heldout_set), 'Palette' in dir(d))")
@@ -309,19 +310,45 @@ def test_start_up_imports_no_engine_and_pauses_the_collector():
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         data.Nope  # noqa: B018
-    import gc
-
-    from audio2video.cli.common import gc_paused
-
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), gc_paused():
+    # in a child: gc_paused freezes every object (gc.freeze), which this test process should not have done to it
+    code = """
+import gc
+from audio2video.cli.common import gc_paused
+with gc_paused():
+    assert not gc.isenabled()
+assert gc.isenabled() and gc.get_freeze_count() == 0  # no freeze unless asked
+try:
+    with gc_paused(freeze=True):
         assert not gc.isenabled()
+        objects = [[] for _ in range(1000)]
         raise RuntimeError
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # off before: left off
-    finally:
-        gc.enable()
+except RuntimeError:
+    pass
+assert gc.isenabled()
+assert gc.get_freeze_count() >= 1000, gc.get_freeze_count()  # the start-up's objects are never scanned again
+assert gc.get_count()[0] < 1000, gc.get_count()  # (they would have been, all at once, by the next collection)
+gc.disable()
+with gc_paused(freeze=True):
+    pass
+assert not gc.isenabled()  # off before: left off
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_only_the_console_script_freezes_the_start_up(monkeypatch, tmp_path):
+    """`gc_paused` freezes the start-up's objects where the process is the command's alone (`entry`, the console
+    script), not in a caller's process (`main`)."""
+    import audio2video.cli.generate as generate_cli
+    from audio2video.cli.main import main
+
+    seen = []
+    monkeypatch.setattr(generate_cli, "run", lambda args: seen.append(args.whole_process) or 0)
+    assert main(["generate", str(tmp_path / "a.wav"), "-o", str(tmp_path / "a.mp4")]) == 0
+    assert seen == [False]
+    code = ("import sys; import audio2video.cli.generate as g; from audio2video.cli.main import entry; "
+            "g.run = lambda args: print('whole process:', args.whole_process) or 0; "
+            f"sys.argv = ['audio2video', 'generate', {str(tmp_path / 'a.wav')!r}, '-o', 'a.mp4']; entry()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "whole process: True", out.stderr

@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with gc_paused():  # importing torch
+    with gc_paused(freeze=args.whole_process):  # importing torch
         from ..pipelines.demo import run_demo
 
     result = run_demo(args.output, seconds=args.seconds, untrained=args.untrained, checkpoint=args.checkpoint,

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = plan_jobs(files, Path(args.output), batch, overwrite=args.overwrite, skip_existing=args.skip_existing)
     early = first_sound(jobs, options, args.skip_existing)  # encoding from now on, while torch imports
     try:
-        with gc_paused():
+        with gc_paused(freeze=args.whole_process):
             from ..models import load_model
             from ..pipelines.generate import generate_video
             from ..pipelines.inference import configure_threads, make_engine

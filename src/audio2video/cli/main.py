@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="audio2video", description="Turn sound into video.")
     parser.add_argument("--version", action="version", version=f"audio2video {__version__}")
     _add_debug(parser, False)
+    parser.set_defaults(whole_process=False)  # `main`'s
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
@@ -29,15 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, whole_process: bool = False) -> int:
+    """Run one command; the exit code. `whole_process`: the process is this command's alone (the console script),
+    so start-up may change process-wide state (`common.gc_paused`'s freeze); a caller's own process is left as
+    it was."""
     tolerant_streams()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # a usage error (its one line is printed) or --help: a code, for callers of main()
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    args.whole_process = whole_process
     return run_command(f"audio2video {args.command}", lambda: args.func(args), debug=args.debug)
 
 
 def entry() -> None:
     """The `audio2video` console script (and `python -m audio2video.cli`): `main`, then a quick exit."""
-    exit_now(main())
+    exit_now(main(whole_process=True))
