@@ -179,20 +179,19 @@ def _parity_weight(weight: torch.Tensor) -> torch.Tensor:
 
 
 def _seed_through(seed_weight: torch.Tensor, seed_bias: torch.Tensor, seed_shape: tuple[int, int, int],
-                  weight: torch.Tensor, bias: torch.Tensor, chunk: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+                  weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The channels-last seed Linear (rows in (y, x, c) order) followed by a ConvTranspose2d(k4, s2, p1), both
     linear with nothing between them, as one Linear: (weight (2s x 2s x C', d), bias), rows in (y, x, c') order.
-    The transposed convolution runs over each feature's column of the seed weight (as a seed map), `chunk`
-    features at a time, in float32 (2e-7 from a float64 fold)."""
+    The transposed convolution runs once over every feature's column of the seed weight and the seed bias, each
+    as a channels-last seed map (so its output is already in (y, x, c') order), in float32 (2e-7 from a float64
+    fold)."""
     s, _, c = seed_shape
     d = seed_weight.shape[1]
     weight, bias = weight.float(), bias.float()
-    columns = seed_weight.float().t().reshape(d, s, s, c).permute(0, 3, 1, 2)            # feature j's seed map
-    rows = [F.conv_transpose2d(columns[i:i + chunk], weight, None, stride=2, padding=1).permute(0, 2, 3, 1)
-            .reshape(len(columns[i:i + chunk]), -1) for i in range(0, d, chunk)]
-    seed_map = seed_bias.float().view(1, s, s, c).permute(0, 3, 1, 2)
-    through = F.conv_transpose2d(seed_map, weight, bias, stride=2, padding=1).permute(0, 2, 3, 1).reshape(-1)
-    return torch.cat(rows).t().contiguous(), through
+    maps = torch.cat([seed_weight.float().t(), seed_bias.float().view(1, -1)]).view(d + 1, s, s, c).permute(0, 3, 1, 2)
+    rows = F.conv_transpose2d(maps, weight, None, stride=2, padding=1).permute(0, 2, 3, 1).reshape(d + 1, -1)
+    through = rows[d] + bias.repeat(rows.shape[1] // bias.numel())  # the seed bias's map, then the bias per c'
+    return rows[:d].t().contiguous(), through
 
 
 class FastDecoder(nn.Module):
