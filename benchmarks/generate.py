@@ -138,7 +138,7 @@ else:
         audio_track.AHEAD_MIN_SECONDS = float('inf')
         args = args[1:]
     from audio2video.cli import main
-    code = main(args)
+    code = main(args, whole_process=True)  # as the console script runs it
     assert code == 0
 # VmHWM: this process's own peak (ru_maxrss would carry over the parent's peak across fork + exec)
 hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]

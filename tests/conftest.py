@@ -41,7 +41,8 @@ def tone(seconds: float, rate: int, channels: int) -> np.ndarray:
 
 
 AUDIO_CODECS = {".wav": ("wav", "pcm_s16le"), ".flac": ("flac", "flac"), ".mp3": ("mp3", "libmp3lame"),
-                ".ogg": ("ogg", "vorbis"), ".opus": ("ogg", "libopus"), ".m4a": ("mp4", "aac")}
+                ".ogg": ("ogg", "vorbis"), ".opus": ("ogg", "libopus"), ".m4a": ("mp4", "aac"),
+                ".w64": ("w64", "pcm_s16le"), ".aiff": ("aiff", "pcm_s16be")}
 
 
 def with_pts(frames):

@@ -7,9 +7,10 @@ from audio2video.io import media
 from conftest import write_audio
 
 
-@pytest.mark.parametrize("codec", ["pcm_s16le", "pcm_s24le", "pcm_f32le", "adpcm_ms", "libmp3lame"])
-def test_a_wav_decodes_the_same_with_the_short_probe(tmp_path, monkeypatch, codec):
-    path = write_audio(tmp_path / "a.wav", seconds=12.0, codec=codec)  # past what the full analysis reads
+@pytest.mark.parametrize("name, codec", [("a.wav", "pcm_s16le"), ("a.wav", "pcm_s24le"), ("a.wav", "pcm_f32le"),
+                                         ("a.wav", "adpcm_ms"), ("a.wav", "libmp3lame"), ("a.w64", None)])
+def test_a_wav_decodes_the_same_with_the_short_probe(tmp_path, monkeypatch, name, codec):
+    path = write_audio(tmp_path / name, seconds=12.0, codec=codec)  # past what the full analysis reads
     assert media._probe_options(path) == {"probesize": str(media.WAV_PROBE_BYTES)}
     short, info = media.load_audio(path)
     monkeypatch.setattr(media, "WAV_PROBE_BYTES", 50_000_000)
@@ -22,6 +23,7 @@ def test_a_wav_decodes_the_same_with_the_short_probe(tmp_path, monkeypatch, code
 def test_only_a_wav_gets_the_short_probe(tmp_path):
     assert media._probe_options(write_audio(tmp_path / "a.flac")) == {}
     assert media._probe_options(write_audio(tmp_path / "a.m4a")) == {}
+    assert media._probe_options(write_audio(tmp_path / "a.aiff")) == {}
     (tmp_path / "riff.wav").write_bytes(b"RIFF\0\0\0\0AVI ")  # a RIFF of another kind
     assert media._probe_options(tmp_path / "riff.wav") == {}
     assert media._probe_options(tmp_path / "missing.wav") == {}  # av.open says why

@@ -26,10 +26,13 @@ TRUNCATION_TOLERANCE = 0.9
 ENCODER_PADDING = 2048
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 DEFAULT_PRESET = "veryfast"  # on the model's frames: 40% less CPU than x264's medium (docs/benchmarks.md)
-# FFmpeg's stream analysis reads about a megabyte of a wav, 25-35 ms each time one opens (a run opens its input
-# several times), though a wav's header gives every parameter; an mp3, flac or m4a opens in under a millisecond.
-# For a wav it reads this much, enough for the first packet of a compressed codec inside one.
+# FFmpeg's stream analysis reads about a megabyte of a wav (RIFF, RF64, BW64 or Sony Wave64), 25-35 ms each time
+# one opens (a run opens its input several times), though a wav's header gives every parameter; an mp3, flac, m4a,
+# aiff or caf opens in under a millisecond. For a wav it reads this much, enough for the first packet of a
+# compressed codec inside one.
 WAV_PROBE_BYTES = 32768
+W64_RIFF = b"riff\x2e\x91\xcf\x11\xa5\xd6\x28\xdb\x04\xc1\x00\x00"  # Sony Wave64's GUIDs, at 0 and 24
+W64_WAVE = b"wave\xf3\xac\xd3\x11\x8c\xd1\x00\xc0\x4f\x8e\xdb\x8a"
 
 
 @dataclass
@@ -69,13 +72,14 @@ def _open(path: Path, need_audio: bool = True):
 
 
 def _probe_options(path: Path) -> dict[str, str]:
-    """A short stream analysis for a wav (RIFF, RF64 or BW64 with a WAVE header): see WAV_PROBE_BYTES."""
+    """A short stream analysis for a wav: see WAV_PROBE_BYTES."""
     try:
         with path.open("rb") as f:
-            head = f.read(12)
+            head = f.read(40)
     except OSError:
         return {}  # av.open says why
-    wav = head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE"
+    wav = ((head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE")
+           or (head[:16] == W64_RIFF and head[24:40] == W64_WAVE))
     return {"probesize": str(WAV_PROBE_BYTES)} if wav else {}
 
 
