@@ -1,9 +1,9 @@
-"""A wav opens with a short stream analysis (`io.media.WAV_PROBE_BYTES`): the same samples and facts as FFmpeg's
-full analysis, whatever the codec inside the wav."""
+"""A wav opens with a short stream analysis (`io.audio_frames.WAV_PROBE_BYTES`): the same samples and facts as
+FFmpeg's full analysis, whatever the codec inside the wav."""
 import numpy as np
 import pytest
 
-from audio2video.io import media
+from audio2video.io import audio_frames, media
 from conftest import write_audio
 
 
@@ -11,9 +11,9 @@ from conftest import write_audio
                                          ("a.wav", "adpcm_ms"), ("a.wav", "libmp3lame"), ("a.w64", None)])
 def test_a_wav_decodes_the_same_with_the_short_probe(tmp_path, monkeypatch, name, codec):
     path = write_audio(tmp_path / name, seconds=12.0, codec=codec)  # past what the full analysis reads
-    assert media._probe_options(path) == {"probesize": str(media.WAV_PROBE_BYTES)}
+    assert audio_frames.wav_probe_options(path) == {"probesize": str(audio_frames.WAV_PROBE_BYTES)}
     short, info = media.load_audio(path)
-    monkeypatch.setattr(media, "WAV_PROBE_BYTES", 50_000_000)
+    monkeypatch.setattr(audio_frames, "WAV_PROBE_BYTES", 50_000_000)
     full, full_info = media.load_audio(path)
     assert np.array_equal(short, full)
     assert vars(info) == vars(full_info)
@@ -21,9 +21,9 @@ def test_a_wav_decodes_the_same_with_the_short_probe(tmp_path, monkeypatch, name
 
 
 def test_only_a_wav_gets_the_short_probe(tmp_path):
-    assert media._probe_options(write_audio(tmp_path / "a.flac")) == {}
-    assert media._probe_options(write_audio(tmp_path / "a.m4a")) == {}
-    assert media._probe_options(write_audio(tmp_path / "a.aiff")) == {}
+    assert audio_frames.wav_probe_options(write_audio(tmp_path / "a.flac")) == {}
+    assert audio_frames.wav_probe_options(write_audio(tmp_path / "a.m4a")) == {}
+    assert audio_frames.wav_probe_options(write_audio(tmp_path / "a.aiff")) == {}
     (tmp_path / "riff.wav").write_bytes(b"RIFF\0\0\0\0AVI ")  # a RIFF of another kind
-    assert media._probe_options(tmp_path / "riff.wav") == {}
-    assert media._probe_options(tmp_path / "missing.wav") == {}  # av.open says why
+    assert audio_frames.wav_probe_options(tmp_path / "riff.wav") == {}
+    assert audio_frames.wav_probe_options(tmp_path / "missing.wav") == {}  # av.open says why

@@ -17,7 +17,7 @@ from av.video.reformatter import VideoReformatter
 
 from ..errors import MediaError
 from .audio_frames import (AAC_CODER, MIN_SAMPLE_RATE, EncodedAac, SampleBuffer, Steady, first_nonfinite,
-                           is_bitrate_estimate, steady, wav_missing_bytes)
+                           is_bitrate_estimate, steady, wav_missing_bytes, wav_probe_options)
 from .files import AtomicFile, file_problem, reworded
 
 # A decoded stream shorter than this share of its declared duration (and short by over a codec frame) is truncated.
@@ -26,13 +26,6 @@ TRUNCATION_TOLERANCE = 0.9
 ENCODER_PADDING = 2048
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 DEFAULT_PRESET = "veryfast"  # on the model's frames: 40% less CPU than x264's medium (docs/benchmarks.md)
-# FFmpeg's stream analysis reads about a megabyte of a wav (RIFF, RF64, BW64 or Sony Wave64), 25-35 ms each time
-# one opens (a run opens its input several times), though a wav's header gives every parameter; an mp3, flac, m4a,
-# aiff or caf opens in under a millisecond. For a wav it reads this much, enough for the first packet of a
-# compressed codec inside one.
-WAV_PROBE_BYTES = 32768
-W64_RIFF = b"riff\x2e\x91\xcf\x11\xa5\xd6\x28\xdb\x04\xc1\x00\x00"  # Sony Wave64's GUIDs, at 0 and 24
-W64_WAVE = b"wave\xf3\xac\xd3\x11\x8c\xd1\x00\xc0\x4f\x8e\xdb\x8a"
 
 
 @dataclass
@@ -56,9 +49,8 @@ def _open(path: Path, need_audio: bool = True):
     if problem:
         raise MediaError(f"{path}: {problem}" + (", not a media file" if problem == "is a directory" else ""))
     try:
-        # tags in a broken encoding are no error
-        container = av.open(str(path), "r", metadata_errors="replace",
-                            container_options=_probe_options(path))
+        container = av.open(str(path), "r", metadata_errors="replace",  # tags in a broken encoding are no error
+                            container_options=wav_probe_options(path))
     except av.FFmpegError as e:
         raise MediaError(f"{path}: not a readable media file ({_reason(e)})") from None
     except OSError as e:
@@ -69,18 +61,6 @@ def _open(path: Path, need_audio: bool = True):
         container.close()
         raise MediaError(f"{path}: has no audio stream")
     return container
-
-
-def _probe_options(path: Path) -> dict[str, str]:
-    """A short stream analysis for a wav: see WAV_PROBE_BYTES."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(40)
-    except OSError:
-        return {}  # av.open says why
-    wav = ((head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE")
-           or (head[:16] == W64_RIFF and head[24:40] == W64_WAVE))
-    return {"probesize": str(WAV_PROBE_BYTES)} if wav else {}
 
 
 def _reason(e: Exception) -> str:
