@@ -188,7 +188,8 @@ def _seed_through(seed_weight: torch.Tensor, seed_bias: torch.Tensor, seed_shape
     s, _, c = seed_shape
     d = seed_weight.shape[1]
     weight, bias = weight.float(), bias.float()
-    maps = torch.cat([seed_weight.float().t(), seed_bias.float().view(1, -1)]).view(d + 1, s, s, c).permute(0, 3, 1, 2)
+    maps = torch.cat([seed_weight.float().t(), seed_bias.float().view(1, -1)])  # (d + 1) maps, channels-last
+    maps = maps.view(d + 1, s, s, c).permute(0, 3, 1, 2)
     rows = F.conv_transpose2d(maps, weight, None, stride=2, padding=1).permute(0, 2, 3, 1).reshape(d + 1, -1)
     through = rows[d] + bias.repeat(rows.shape[1] // bias.numel())  # the seed bias's map, then the bias per c'
     return rows[:d].t().contiguous(), through
