@@ -29,8 +29,9 @@ def long_wav(tmp_path_factory) -> Path:
 def still_checkpoint(tmp_path) -> Path:
     """The tiny model with its last layer's weights zeroed: every pixel is exactly its channel's sigmoid(bias), in
     every run, so comparing two runs' files compares their sound and their container. The tiny random model's own
-    pictures sit around 127.5, where a last-bit difference in any kernel turns a level: two runs of it in one CI
-    run differed by 1-2 levels from frame 250 on (not reproduced in dozens of runs on the development machine)."""
+    pictures sit around 127.5, where a last-bit difference in any kernel turns a level; with it, one CI run saw
+    the two videos differ by 1-2 levels from frame 250 on (cause not found: dozens of runs here, in and out of the
+    suite, gave the same frames and bytes every time)."""
     torch.manual_seed(0)
     model = build_model(tiny_config())
     last = [m for m in model.decoder if isinstance(m, torch.nn.ConvTranspose2d)][-1]
