@@ -158,4 +158,6 @@ def _picture_difference(a: Path, b: Path) -> str:
     if fa.shape != fb.shape:
         return f" (pictures {fa.shape} against {fb.shape})"
     d = np.abs(fa - fb)
-    return f" (decoded pictures: {int((d > 0).sum())} values differ, by at most {d.max()} levels)"
+    frames = np.flatnonzero(d.reshape(len(d), -1).any(1))
+    return (f" (decoded pictures: {int((d > 0).sum())} values in {len(frames)} frames differ, by at most {d.max()} "
+            f"levels; the first is frame {frames[0] if len(frames) else '-'})")
