@@ -26,11 +26,15 @@ def tiny_config(kind: str = "hybrid", **changes) -> ModelConfig:
     return ModelConfig(**base)
 
 
+def tiny_model(**changes):
+    """A model of `tiny_config(**changes)` with its weights drawn from seed 0: the same weights every time."""
+    torch.manual_seed(0)
+    return build_model(tiny_config(**changes))
+
+
 @pytest.fixture
 def tiny_checkpoint(tmp_path) -> Path:
-    torch.manual_seed(0)
-    model = build_model(tiny_config())
-    return model.save_pretrained(tmp_path / "tiny-ckpt")
+    return tiny_model().save_pretrained(tmp_path / "tiny-ckpt")
 
 
 def tone(seconds: float, rate: int, channels: int) -> np.ndarray:

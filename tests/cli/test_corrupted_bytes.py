@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from audio2video.errors import UserError
-from audio2video.models import build_model, load_model
+from audio2video.models import load_model
 from audio2video.training.config import load_config
-from conftest import tiny_config, write_audio, write_video
+from conftest import tiny_model, write_audio, write_video
 from test_hostile import Case, check_contract, run_in_process, snapshot
 
 SEEDS = range(8)
@@ -45,8 +45,7 @@ def corrupt(data: bytes, seed: int) -> bytes:
 @pytest.fixture(scope="module")
 def originals(tmp_path_factory):
     d = tmp_path_factory.mktemp("originals")
-    torch.manual_seed(0)
-    ckpt = build_model(tiny_config()).save_pretrained(d / "ckpt")
+    ckpt = tiny_model().save_pretrained(d / "ckpt")
     media = [write_audio(d / "a.wav", 1.0, 16000, 1), write_audio(d / "a.mp3", 1.0), write_audio(d / "a.m4a", 1.0),
              write_audio(d / "a.ogg", 1.0), write_video(d / "a.mp4", 1.0)]
     return d, ckpt, media

@@ -32,7 +32,7 @@ from audio2video.io.media import audio_frames_from_array, read_video_info
 from audio2video.models import build_model
 from audio2video.training.checkpoint import save_checkpoint
 from audio2video.training.config import load_config, save_config
-from conftest import tiny_config, tone, with_pts, write_audio, write_float_wav, write_video
+from conftest import tiny_config, tiny_model, tone, with_pts, write_audio, write_float_wav, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "tiny.toml"
@@ -126,8 +126,7 @@ class Assets:
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Assets:
     d = tmp_path_factory.mktemp("assets")
-    torch.manual_seed(0)
-    ckpt = build_model(tiny_config()).save_pretrained(d / "ckpt")
+    ckpt = tiny_model().save_pretrained(d / "ckpt")
     good = write_audio(d / "good.wav", seconds=1.0, rate=16000, channels=1)
     video = write_video(d / "clip.mp4", seconds=1.0)
     return Assets(d, ckpt, good, video)

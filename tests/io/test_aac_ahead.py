@@ -12,10 +12,9 @@ from audio2video.io import audio_track
 from audio2video.io.aac_ahead import AacAhead
 from audio2video.io.audio_frames import EncodedAac
 from audio2video.io.media import Mp4Writer, probe_audio, read_video_info
-from audio2video.models import build_model
 from audio2video.pipelines.batch import Job
 from audio2video.pipelines.generate_options import GenerateOptions
-from conftest import assert_same_file, tiny_config, write_audio
+from conftest import assert_same_file, tiny_model, write_audio
 
 LONG = audio_track.AHEAD_MIN_SECONDS + 1.5
 
@@ -32,8 +31,7 @@ def still_checkpoint(tmp_path) -> Path:
     pictures sit around 127.5, where a last-bit difference in any kernel turns a level; with it, one CI run saw
     the two videos differ by 1-2 levels from frame 250 on (cause not found: dozens of runs here, in and out of the
     suite, gave the same frames and bytes every time)."""
-    torch.manual_seed(0)
-    model = build_model(tiny_config())
+    model = tiny_model()
     last = [m for m in model.decoder if isinstance(m, torch.nn.ConvTranspose2d)][-1]
     with torch.no_grad():
         last.weight.zero_()

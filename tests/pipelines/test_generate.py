@@ -74,11 +74,9 @@ def test_exact_frame_count_for_any_length(seconds, overlap):
 
 
 def load_model_tiny():
-    from conftest import tiny_config
-    from audio2video.models import build_model
+    from conftest import tiny_model
 
-    torch.manual_seed(0)
-    return build_model(tiny_config()).eval()
+    return tiny_model().eval()
 
 
 def test_windows_cover_the_input_and_overlap():

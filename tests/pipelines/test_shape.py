@@ -38,13 +38,9 @@ def song(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    import torch
+    from conftest import tiny_model
 
-    from audio2video.models import build_model
-    from conftest import tiny_config
-
-    torch.manual_seed(0)
-    return build_model(tiny_config()).save_pretrained(tmp_path_factory.mktemp("ckpt") / "tiny")
+    return tiny_model().save_pretrained(tmp_path_factory.mktemp("ckpt") / "tiny")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from audio2video.data.style import audio_style
 from audio2video.models import AudioToVideoNet, ModelConfig, build_model
 from audio2video.training.losses import motion_envelope_loss
 from audio2video.training.net import TrainingNet, init_weights, pair_frames
-from conftest import tiny_config, write_songs, write_wav
+from conftest import tiny_config, tiny_model, write_songs, write_wav
 from test_train import MICRO, TINY, env1, final_weights, sets, train_cmd
 
 SPEC = ClipSpec()
@@ -31,8 +31,7 @@ def test_pair_frames_are_adjacent_distinct_pairs():
 
 
 def test_subset_decoding_equals_the_full_decode_of_those_frames():
-    torch.manual_seed(0)
-    model = build_model(tiny_config()).eval()
+    model = tiny_model().eval()
     net = TrainingNet(model, controls=True)
     audio = torch.randn(2, 1, model.config.num_samples)
     frames = torch.tensor([3, 4, 17, 18])
@@ -44,8 +43,7 @@ def test_subset_decoding_equals_the_full_decode_of_those_frames():
 
 
 def test_warm_start_keeps_the_weights_and_a_new_path_starts_silent(tmp_path):
-    torch.manual_seed(0)
-    source = build_model(tiny_config()).eval()
+    source = tiny_model().eval()
     source.save_pretrained(tmp_path / "src")
     grown = build_model(tiny_config(audio_features="logmel"))
     fresh = init_weights(grown, tmp_path / "src")
