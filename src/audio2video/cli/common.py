@@ -89,8 +89,8 @@ def add_encoding(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crf", type=int, default=20, help="H.264 quality, 0-51, lower is better (default 20)")
     p.add_argument("--preset", default="veryfast", metavar="NAME",
                    help="x264 preset, from ultrafast (least CPU, biggest file) through veryfast (default), medium, "
-                        "slow to veryslow; superfast and ultrafast skip x264's macroblock tree, which can make a file's bytes "
-                        "differ from run to run (docs/generation.md)")
+                        "slow to veryslow; superfast and ultrafast skip x264's macroblock tree, which can make a "
+                        "file's bytes differ from run to run (docs/generation.md)")
 
 
 def add_device(p: argparse.ArgumentParser, default: str | None = "auto") -> None:
