@@ -24,7 +24,6 @@ import torch  # noqa: E402
 
 from audio2video.data import (VISUALIZERS, ClipSpec, EngineConfig, Layer, Style, audio_style,  # noqa: E402
                               composite, compute_features, generate_music, make_sample, sample_rng)
-from audio2video.data.visualizers.palettes import Palette  # noqa: E402
 
 
 def rate(fn, n: int, repeats: int = 3) -> float:

@@ -17,8 +17,7 @@ import time
 import warnings
 import wave
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 

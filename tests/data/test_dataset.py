@@ -1,7 +1,6 @@
 """The procedural dataset: reproducible per index, sharded without duplicates, with a disjoint held-out set."""
 import itertools
 
-import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader

@@ -2,7 +2,6 @@
 import wave
 
 import numpy as np
-import pytest
 
 from audio2video.cli import main
 from audio2video.data import ClipSpec

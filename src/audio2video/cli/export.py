@@ -5,7 +5,7 @@ import argparse
 
 from ..errors import UserError
 from .common import add_overwrite, path_text
-from .deprecated import add_deprecated, notice
+from .deprecated import notice
 
 
 def register(sub) -> None:
