@@ -15,7 +15,8 @@ from audio2video.io.frames import to_uint8
 from audio2video.io.media import read_video_info
 from audio2video.models import build_model
 from audio2video.models.fast import bf16_convolutions_available
-from audio2video.pipelines.generate import CrossFader, GenerateOptions, plan_windows, audio_windows, render_frames
+from audio2video.pipelines.generate import (CrossFader, GenerateOptions, audio_windows, even_chunks, plan_windows,
+                                           render_frames)
 from audio2video.pipelines.inference import FOLD_MIN_FRAMES, TorchEngine, make_engine
 from conftest import tiny_config, write_audio
 
@@ -41,10 +42,16 @@ def render(model_or_engine, audio, total, **options):
 
 
 class CountingEngine(TorchEngine):
-    decoded = 0
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = []  # frames per decoder call, in the order the calls began
+
+    @property
+    def decoded(self) -> int:
+        return sum(self.calls)
 
     def frames_uint8(self, features):
-        self.decoded += len(features)
+        self.calls.append(len(features))
         return super().frames_uint8(features)
 
 
@@ -55,6 +62,26 @@ def test_feature_crossfade_decodes_every_frame_once(seconds, overlap):
     total = round(seconds * 30)
     frames = render(engine, music(seconds), total, overlap=overlap, batch_size=3)
     assert len(frames) == total and engine.decoded == total
+
+
+@pytest.mark.parametrize("lengths", [[75, 75, 75, 15], [0, 3, 0, 200, 1], [5], [], [16, 64, 64]])
+def test_even_chunks_cut_the_rows_again_in_order(lengths):
+    rows = torch.arange(sum(lengths) * 2).view(-1, 2)
+    pieces = rows.split(lengths) if lengths else []
+    chunks = list(even_chunks(iter(pieces), 64, 16))
+    assert torch.equal(torch.cat(chunks) if chunks else rows, rows)
+    n = len(rows)
+    expected = [] if n == 0 else [n] if n <= 16 else [16] + [64] * ((n - 16) // 64) + [(n - 16) % 64]
+    assert [len(c) for c in chunks] == [k for k in expected if k]
+
+
+def test_the_decoder_gets_full_chunks_across_window_boundaries():
+    engine = CountingEngine(model_of())
+    engine.workers, engine.decode_chunk = 1, 40  # windows give 15 new frames each (1 s windows, 0.5 s overlap)
+    total = 10 * 30 + 7
+    render(engine, music(10.3), total, batch_size=2)
+    first, *middle, last = engine.calls
+    assert first == 10 and set(middle) == {40} and 0 < last <= 40 and sum(engine.calls) == total
 
 
 @pytest.mark.parametrize("kind,extensions", [("hybrid", {}), ("hybrid", dict(input_norm="level", audio_features="logmel")),

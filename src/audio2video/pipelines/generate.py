@@ -111,6 +111,23 @@ def _batches(windows: Iterator[np.ndarray], size: int) -> Iterator[list[np.ndarr
         yield batch
 
 
+def even_chunks(pieces: Iterator[torch.Tensor], size: int, first: int) -> Iterator[torch.Tensor]:
+    """The rows of `pieces` (in order) cut again into chunks of `size` rows whatever the pieces' lengths: the first
+    chunk `first` rows, the last what remains. The decoder pays per call (its first layer reads its whole weight
+    once a call), so the 75 new frames of each window go to it in full chunks, not as 64 + 11."""
+    held: list[torch.Tensor] = []
+    count, want = 0, first
+    for piece in pieces:
+        held.append(piece)
+        count += len(piece)
+        while count >= want:
+            joined = torch.cat(held) if len(held) > 1 else held[0]
+            yield joined[:want]
+            held, count, want = ([joined[want:]] if count > want else []), count - want, size
+    if count:
+        yield torch.cat(held) if len(held) > 1 else held[0]
+
+
 def render_frames(model: VideoModel | Engine, audio: np.ndarray, total_frames: int, options: GenerateOptions,
                   label: str = "") -> Iterator[np.ndarray]:
     """Yield uint8 RGB frame batches (N, H, W, 3) for `audio` (16 kHz mono at the model's rate), exactly
@@ -122,42 +139,35 @@ def render_frames(model: VideoModel | Engine, audio: np.ndarray, total_frames: i
     engine.plan(total_frames)
     fader = CrossFader(plan.overlap_frames)
     windows = audio_windows(audio, plan, cfg.sample_rate, cfg.fps, cfg.num_samples)
-    remaining = total_frames
     n_windows = len(plan.starts)
     bar = tqdm(total=n_windows, unit="window", desc=label, file=sys.stderr, leave=False,
                disable=not options.progress or n_windows <= PROGRESS_MIN_WINDOWS)
 
-    def final(done: torch.Tensor | None) -> Iterator[torch.Tensor]:
-        """Final frames (features, or pictures) in decoder-sized chunks, never past the end of the input; the
-        very first chunk small, so the first frames reach the encoder soon."""
-        nonlocal remaining
-        if done is None:
-            return
-        done = done[:remaining]  # frames past the end are never decoded
-        i = 0
-        while i < len(done):
-            step = len(done) if not by_features else engine.decode_chunk
-            if remaining == total_frames:
-                step = max(1, step // 4)
-            remaining -= len(done[i:i + step])
-            yield done[i:i + step]
-            i += step
-
-    def chunks() -> Iterator[torch.Tensor]:
+    def pieces() -> Iterator[torch.Tensor]:
+        """Each window's final frames (features, or pictures), in order, never past the end of the input: frames
+        past it are never decoded."""
+        left = total_frames
         for batch in _batches(windows, options.batch_size or engine.window_batch):
-            if remaining <= 0:
+            if left <= 0:
                 break
             x = torch.from_numpy(np.stack(batch)).unsqueeze(1)
             for clip in (engine.features(x) if by_features else engine.video(x)):
-                yield from final(fader.push(clip))
+                done = fader.push(clip)[:left]
+                left -= len(done)
+                if len(done):
+                    yield done
             bar.update(len(batch))
-        yield from final(fader.flush())
+        if (rest := fader.flush()) is not None and left > 0:
+            yield rest[:left]
 
+    # features in decoder-sized chunks, the very first small so the first frames reach the encoder soon;
+    # pictures (already decoded) as each window finishes them
+    chunks = even_chunks(pieces(), engine.decode_chunk, max(1, engine.decode_chunk // 4)) if by_features else pieces()
     with bar:
         if by_features:  # each chunk decoded on its own thread, in order (engine.workers at once)
-            yield from ordered_map(engine.frames_uint8, chunks(), engine.workers)
+            yield from ordered_map(engine.frames_uint8, chunks, engine.workers)
         else:
-            yield from map(to_uint8, chunks())
+            yield from map(to_uint8, chunks)
 
 
 def generate_video(model: VideoModel | Engine, input_path: str | Path, output_path: str | Path,
