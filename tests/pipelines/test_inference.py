@@ -13,17 +13,15 @@ from audio2video.cli import main
 from audio2video.io.background import BackgroundSink, ordered_map
 from audio2video.io.frames import to_uint8
 from audio2video.io.media import read_video_info
-from audio2video.models import build_model
 from audio2video.models.fast import bf16_convolutions_available
 from audio2video.pipelines.generate import (CrossFader, GenerateOptions, audio_windows, even_chunks, plan_windows,
                                            render_frames)
 from audio2video.pipelines.inference import FOLD_MIN_FRAMES, TorchEngine, make_engine
-from conftest import tiny_config, write_audio
+from conftest import tiny_config, tiny_model, write_audio
 
 
 def model_of(**changes):
-    torch.manual_seed(0)
-    model = build_model(tiny_config(**changes)).eval()
+    model = tiny_model(**changes).eval()
     for m in model.modules():
         if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
             m.running_mean.normal_(0, 0.3)

@@ -16,13 +16,11 @@ CHILD = textwrap.dedent("""
     import os, shutil, signal, sys
     sys.path.insert(0, {tests!r})
     import torch
-    from conftest import tiny_config
-    from audio2video.models import build_model
+    from conftest import tiny_model
     from audio2video.training.checkpoint import save_checkpoint
 
     run_dir, kill_at = sys.argv[1], int(sys.argv[2])
-    torch.manual_seed(0)
-    model = build_model(tiny_config())
+    model = tiny_model()
     save_checkpoint(run_dir, model, {{"step": 1}}, 1, keep_last=1, best=True)
     with torch.no_grad():
         for p in model.parameters():

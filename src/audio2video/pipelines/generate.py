@@ -160,14 +160,13 @@ def render_frames(model: VideoModel | Engine, audio: np.ndarray, total_frames: i
         if (rest := fader.flush()) is not None and left > 0:
             yield rest[:left]
 
-    # features in decoder-sized chunks, the very first small so the first frames reach the encoder soon;
-    # pictures (already decoded) as each window finishes them
-    chunks = even_chunks(pieces(), engine.decode_chunk, max(1, engine.decode_chunk // 4)) if by_features else pieces()
     with bar:
-        if by_features:  # each chunk decoded on its own thread, in order (engine.workers at once)
+        if by_features:  # decoder-sized chunks, the very first small so the first frames reach the encoder soon,
+            # each decoded on its own thread, in order (engine.workers at once)
+            chunks = even_chunks(pieces(), engine.decode_chunk, max(1, engine.decode_chunk // 4))
             yield from ordered_map(engine.frames_uint8, chunks, engine.workers)
-        else:
-            yield from map(to_uint8, chunks)
+        else:  # pictures, already decoded, as each window finishes them
+            yield from map(to_uint8, pieces())
 
 
 def generate_video(model: VideoModel | Engine, input_path: str | Path, output_path: str | Path,
