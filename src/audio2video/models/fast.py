@@ -192,7 +192,9 @@ def _seed_through(seed_weight: torch.Tensor, seed_bias: torch.Tensor, seed_shape
     maps = maps.view(d + 1, s, s, c).permute(0, 3, 1, 2)
     rows = F.conv_transpose2d(maps, weight, None, stride=2, padding=1).permute(0, 2, 3, 1).reshape(d + 1, -1)
     through = rows[d] + bias.repeat(rows.shape[1] // bias.numel())  # the seed bias's map, then the bias per c'
-    return rows[:d].t().contiguous(), through
+    # the weight as a transposed view, not copied: oneDNN's matmul reads it as fast either way (a 33 MB strided copy
+    # at spec size, 0.03 s of the fold's 0.12 s on 2 cores)
+    return rows[:d].t(), through
 
 
 class FastDecoder(nn.Module):
@@ -250,7 +252,9 @@ class FastDecoder(nn.Module):
             weight, bias = _seed_through(self.seed_weight, self.seed_bias, self.seed_shape, self.weights[0],
                                          self.biases[0])
             dtype = self.seed_weight.dtype
-            self.fold_weight = nn.Parameter(weight.to(dtype), requires_grad=False)
+            if dtype != weight.dtype:  # a bf16 decoder: its matmul is faster on a row-major weight (fp32 reads either)
+                weight = weight.to(dtype, memory_format=torch.contiguous_format)
+            self.fold_weight = nn.Parameter(weight, requires_grad=False)
             self.fold_bias = nn.Parameter(bias.to(dtype), requires_grad=False)
             self.folded = True
         return self.folded
