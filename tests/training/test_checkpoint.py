@@ -1,14 +1,19 @@
-"""Checkpoint crash safety: a SIGKILL at any instant of a save leaves a loadable `best` and a resumable latest."""
+"""Checkpoint crash safety: a SIGKILL at any instant of a save leaves a loadable `best` and a resumable latest;
+non-finite weights are never written."""
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
+from audio2video.errors import CheckpointError
 from audio2video.models import load_model
-from audio2video.training.checkpoint import latest_checkpoint, load_state
+from audio2video.training.checkpoint import latest_checkpoint, load_state, save_checkpoint
+from conftest import tiny_model
 
 # Saves step 1 (also best), then step 2 (also best, pruning step 1), and is SIGKILLed just before the K-th
 # file-system change of the second save (every rename, link, unlink and tree removal counts).
@@ -72,3 +77,13 @@ def test_a_kill_at_any_instant_leaves_a_loadable_best_and_a_resumable_latest(tmp
     assert os.path.islink(run_dir / "checkpoints" / "best")
     leftovers = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
     assert len(leftovers) == 3 and leftovers[1:] == ["best", "step_00000002"], leftovers
+
+
+def test_weights_that_are_not_finite_are_never_written(tmp_path):
+    model = tiny_model()
+    name, param = next((n, p) for n, p in model.named_parameters() if p.numel() > 4)
+    with torch.no_grad():
+        param.view(-1)[3] = float("inf")
+    with pytest.raises(CheckpointError, match=re.escape(f"at step 7: {name} is not finite")):
+        save_checkpoint(tmp_path, model, {"step": 7}, 7, keep_last=1)
+    assert latest_checkpoint(tmp_path) is None

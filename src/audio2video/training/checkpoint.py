@@ -25,6 +25,7 @@ import torch
 from ..errors import CheckpointError
 from ..io.files import replace_link, staged_dir
 from ..models import VideoModel
+from ..models.modeling import first_non_finite
 
 STATE_NAME = "train_state.pt"
 STEP_DIR = re.compile(r"^step_(\d{8})$")
@@ -88,9 +89,8 @@ def _remove_stale(root: Path, keep: str) -> None:
 def save_checkpoint(run_dir: Path, model: VideoModel, state: dict[str, Any], step: int, keep_last: int,
                     metrics: dict[str, float] | None = None, best: bool = False) -> Path:
     """Write step_<step> (and `best` if asked) and prune old step checkpoints. Refuses non-finite weights."""
-    for name, tensor in model.state_dict().items():
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise CheckpointError(f"refusing to write a checkpoint at step {step}: {name} is not finite")
+    if (name := first_non_finite(model.state_dict())) is not None:
+        raise CheckpointError(f"refusing to write a checkpoint at step {step}: {name} is not finite")
     root = checkpoints_dir(run_dir)
     root.mkdir(parents=True, exist_ok=True)
     extra = {"train": {"step": step, **(metrics or {})}}
